@@ -1,0 +1,51 @@
+# Everything a person runs. Python 3.13 (the Lambda runtime) drives the dev virtualenv; SAM CLI has its
+# own virtualenv because it pins an older boto3 than moto needs.
+SHELL := /bin/bash
+PYTHON313 ?= $(shell command -v pyenv >/dev/null 2>&1 && echo "$$(pyenv root)/versions/3.13.0/bin/python3.13" || command -v python3.13)
+VENV := .venv
+SAM_VENV := .venv-sam
+PY := $(VENV)/bin/python
+SAM := PATH="$(dir $(PYTHON313)):$$PATH" $(SAM_VENV)/bin/sam
+ENV ?= dev
+PORT ?= 3000
+
+.PHONY: setup run test test-unit test-integration lint validate build deploy clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x "$(PYTHON313)" || { echo "Python 3.13 not found; set PYTHON313=/path/to/python3.13"; exit 1; }
+	test -d $(VENV) || "$(PYTHON313)" -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+$(SAM_VENV)/.installed:
+	test -d $(SAM_VENV) || "$(PYTHON313)" -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet "aws-sam-cli==1.170.0"
+	touch $@
+
+## The local stack: moto (DynamoDB, S3, SQS, SSM), the API on http://127.0.0.1:$(PORT), the queue worker.
+run: setup
+	PORT=$(PORT) $(PY) -m postbacks_tools.local_stack
+
+## The test suite, against a moto server over HTTP.
+test: setup
+	$(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy layers/postbacks tools functions/ingest/app.py functions/worker/app.py
+
+validate: $(SAM_VENV)/.installed
+	AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint
+
+build: $(SAM_VENV)/.installed
+	$(SAM) build
+
+deploy: build
+	$(SAM) deploy --config-env $(ENV)
+
+clean:
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,46 @@
+"""SQS -> worker: each record is one job; a failing record never fails its neighbours."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from postbacks.service.ingest import Stored
+from postbacks.service.settings import get_settings
+from postbacks.service.worker import Worker, worker_from_settings
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@cache
+def worker() -> Worker:
+    return worker_from_settings(get_settings())
+
+
+@tracer.capture_method
+def handle_record(record: SQSRecord) -> None:
+    done = worker().handle(record.body)
+    if isinstance(done, Stored):
+        metrics.add_metric(name="BundleItemsStored", unit=MetricUnit.Count, value=1)
+        return
+    logger.info("media", extra={"state": done.state, "size": done.size, "message_id": record.message_id})
+    if done.size and done.state == "archived":
+        metrics.add_metric(name="MediaBytesArchived", unit=MetricUnit.Bytes, value=done.size)
+    else:
+        metrics.add_metric(name=f"MediaFetchFailed_{done.state}", unit=MetricUnit.Count, value=1)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=handle_record, processor=processor, context=context)

@@ -1,0 +1,125 @@
+"""The vendor's postback codes: what kind of event each is and what status it means.
+
+The one place that knows the code list and the status ranking.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    REJECTED = "rejected"
+    NOT_SUPPORTED = "not_supported"
+    RECEIVED = "received"
+    SAVED = "saved"
+    ENCODING_FAILED = "encoding_failed"
+    UNRECOGNISED = "unrecognised"
+
+
+class Kind(StrEnum):
+    SMS_MT = "sms_mt"
+    MMS_MT = "mms_mt"
+    DEVICE_DISCOVERY = "device_discovery"
+    SAVE_MMS = "save_mms"
+    SMS_MO = "sms_mo"
+    MMS_MO = "mms_mo"
+    ERROR = "error"
+    UNRECOGNISED = "unrecognised"
+
+
+# A message's current status is the highest-ranked one seen, whatever the arrival order.
+# Final outcomes outrank "sent"; "unrecognised" never moves a message's status.
+STATUS_RANK: dict[Status, int] = {
+    Status.UNRECOGNISED: 0,
+    Status.SENT: 10,
+    Status.RECEIVED: 20,
+    Status.SAVED: 20,
+    Status.ENCODING_FAILED: 20,
+    Status.DELIVERED: 20,
+    Status.FAILED: 20,
+    Status.EXPIRED: 20,
+    Status.REJECTED: 20,
+    Status.NOT_SUPPORTED: 20,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CodeInfo:
+    kind: Kind
+    status: Status
+    # A final failure whose exact outcome the vendor puts in its STATUS text (E102, E502...).
+    failure_from_text: bool = False
+
+
+CODES: dict[str, CodeInfo] = {
+    # SMS MT
+    "N201": CodeInfo(Kind.SMS_MT, Status.SENT),
+    "N202": CodeInfo(Kind.SMS_MT, Status.DELIVERED),
+    "E201": CodeInfo(Kind.SMS_MT, Status.FAILED, failure_from_text=True),
+    "E202": CodeInfo(Kind.SMS_MT, Status.FAILED, failure_from_text=True),
+    # MMS MT
+    "N101": CodeInfo(Kind.MMS_MT, Status.SENT),
+    "N102": CodeInfo(Kind.MMS_MT, Status.DELIVERED),
+    "N103": CodeInfo(Kind.MMS_MT, Status.EXPIRED),
+    "E101": CodeInfo(Kind.MMS_MT, Status.FAILED, failure_from_text=True),
+    "E102": CodeInfo(Kind.MMS_MT, Status.FAILED, failure_from_text=True),
+    # Device discovery message
+    "N501": CodeInfo(Kind.DEVICE_DISCOVERY, Status.SENT),
+    "N502": CodeInfo(Kind.DEVICE_DISCOVERY, Status.DELIVERED),
+    "E501": CodeInfo(Kind.DEVICE_DISCOVERY, Status.FAILED, failure_from_text=True),
+    "E502": CodeInfo(Kind.DEVICE_DISCOVERY, Status.FAILED, failure_from_text=True),
+    # saveMMS encoding
+    "N003": CodeInfo(Kind.SAVE_MMS, Status.SAVED),
+    "N013": CodeInfo(Kind.SAVE_MMS, Status.SAVED),
+    "E002": CodeInfo(Kind.SAVE_MMS, Status.ENCODING_FAILED),
+    "E003": CodeInfo(Kind.SAVE_MMS, Status.ENCODING_FAILED),
+    "E011": CodeInfo(Kind.SAVE_MMS, Status.ENCODING_FAILED),
+    "E012": CodeInfo(Kind.SAVE_MMS, Status.ENCODING_FAILED),
+    "E013": CodeInfo(Kind.SAVE_MMS, Status.ENCODING_FAILED),
+    # Mobile originated
+    "N211": CodeInfo(Kind.SMS_MO, Status.RECEIVED),
+    "N401": CodeInfo(Kind.MMS_MO, Status.RECEIVED),
+    # Generic platform error
+    "E999": CodeInfo(Kind.ERROR, Status.FAILED, failure_from_text=True),
+}
+
+UNRECOGNISED = CodeInfo(Kind.UNRECOGNISED, Status.UNRECOGNISED)
+
+# The vendor writes "Message Sent/Rejected", "Message,Sent/Expired", or (JSON) just "Rejected".
+_FAILURE_WORDS: tuple[tuple[str, Status], ...] = (
+    ("not supported", Status.NOT_SUPPORTED),
+    ("expired", Status.EXPIRED),
+    ("rejected", Status.REJECTED),
+    ("failed", Status.FAILED),
+)
+_CODE_SHAPE = re.compile(r"^[A-Z][0-9]{3}$")
+
+
+def lookup(code: str) -> CodeInfo:
+    return CODES.get(code, UNRECOGNISED)
+
+
+def is_code_shaped(code: str) -> bool:
+    return bool(_CODE_SHAPE.match(code))
+
+
+def status_for(code: str, status_text: str | None) -> Status:
+    """Normalised status of one postback: the code decides, the text refines final failures."""
+    info = lookup(code)
+    if info.failure_from_text and status_text:
+        words = status_text.lower().replace(",", " ").replace("_", " ")
+        for needle, status in _FAILURE_WORDS:
+            if needle in words:
+                return status
+    return info.status
+
+
+def rank(status: Status) -> int:
+    return STATUS_RANK[status]

@@ -1,0 +1,125 @@
+"""Ingest one postback request: decode, parse, store (or queue), and keep what cannot be stored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from postbacks.domain import decoding, parsing, timestamps
+from postbacks.domain.codes import Kind
+from postbacks.domain.errors import PostbackRejected, Reason
+from postbacks.domain.jobs import FetchJob, StoreJob
+from postbacks.domain.models import Postback
+from postbacks.service.settings import Settings
+from postbacks.storage.quarantine import KeptBody, Quarantine, QuarantineUnavailable
+from postbacks.storage.queue import JobQueue
+from postbacks.storage.store import PostbackStore, StorageUnavailable
+
+
+class Outcome(StrEnum):
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    UNAVAILABLE = "unavailable"
+
+
+@dataclass(frozen=True, slots=True)
+class IngestRequest:
+    body: str | None
+    is_base64: bool
+    content_type: str | None
+    request_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    tracking_id: str
+    code: str
+    new: bool
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    outcome: Outcome
+    stored: tuple[Stored, ...] = ()
+    queued: int = 0
+    rejection: PostbackRejected | None = None
+    kept_at: str | None = None
+    codes: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class Ingestor:
+    store: PostbackStore
+    queue: JobQueue
+    quarantine: Quarantine
+    max_body_bytes: int
+
+    def ingest(self, request: IngestRequest) -> IngestResult:
+        received_at = timestamps.utc_now_iso()
+        try:
+            raw = decoding.body_bytes(request.body, is_base64=request.is_base64, max_bytes=self.max_body_bytes)
+        except PostbackRejected as rejection:
+            # Too large, empty or undecodable: there is nothing (or too much) to keep.
+            return IngestResult(Outcome.REJECTED, rejection=rejection)
+        try:
+            parsed = _parse(raw, request.content_type)
+        except PostbackRejected as rejection:
+            kept = self._keep(raw, request, received_at, rejection)
+            # A refusal is final for the sender; without a kept copy the body would be lost, so ask for a retry.
+            outcome = Outcome.REJECTED if kept else Outcome.UNAVAILABLE
+            return IngestResult(outcome, rejection=rejection, kept_at=kept)
+        codes = tuple(postback.code for postback in parsed.postbacks)
+        try:
+            if parsed.bundled:
+                jobs = [StoreJob(postback=postback, received_at=received_at) for postback in parsed.postbacks]
+                return IngestResult(Outcome.ACCEPTED, queued=self.queue.send(jobs), codes=codes)
+            stored = tuple(self.store_one(postback, received_at) for postback in parsed.postbacks)
+        except StorageUnavailable:
+            kept = self._keep_unstored(raw, request, received_at)
+            return IngestResult(Outcome.UNAVAILABLE, kept_at=kept, codes=codes)
+        return IngestResult(Outcome.ACCEPTED, stored=stored, codes=codes)
+
+    def store_one(self, postback: Postback, received_at: str) -> Stored:
+        """Store one postback and queue its media; shared by the API and the queue worker."""
+        result = self.store.save(postback, received_at)
+        if postback.kind is Kind.MMS_MO and postback.content:
+            # Queued on redelivery too: fetching is idempotent, and the first attempt may have been lost.
+            self.queue.send(
+                [
+                    FetchJob(message_key=result.message_key, index=index, url=url)
+                    for index, url in enumerate(postback.content)
+                ]
+            )
+        return Stored(result.message_key, postback.code, result.new)
+
+    def _keep(self, raw: bytes, request: IngestRequest, received_at: str, rejection: PostbackRejected) -> str | None:
+        kept = KeptBody(rejection.reason, rejection.detail, request.content_type, request.request_id, received_at)
+        try:
+            return self.quarantine.keep_rejected(raw, kept)
+        except QuarantineUnavailable:
+            return None
+
+    def _keep_unstored(self, raw: bytes, request: IngestRequest, received_at: str) -> str | None:
+        kept = KeptBody("storage_unavailable", "", request.content_type, request.request_id, received_at)
+        try:
+            return self.quarantine.keep_unstored(raw, kept)
+        except QuarantineUnavailable:
+            return None
+
+
+def _parse(raw: bytes, content_type: str | None) -> parsing.ParsedBody:
+    try:
+        return parsing.parse(decoding.payload(raw, content_type))
+    except PostbackRejected:
+        raise
+    except Exception as error:  # noqa: BLE001 - a parser bug must not lose the body or answer 500
+        raise PostbackRejected(Reason.UNPARSEABLE, f"The body could not be parsed ({type(error).__name__}).") from error
+
+
+def ingestor_from_settings(settings: Settings) -> Ingestor:
+    return Ingestor(
+        store=PostbackStore(settings.table_name, settings.retention_days),
+        queue=JobQueue(settings.queue_url),
+        quarantine=Quarantine(settings.bucket_name),
+        max_body_bytes=settings.max_body_bytes,
+    )

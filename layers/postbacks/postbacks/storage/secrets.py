@@ -1,0 +1,14 @@
+"""The postback URL secret(s), from SSM Parameter Store (SecureString), cached per container."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.utilities import parameters
+
+# Rotation takes effect within this many seconds of an SSM update, without a deploy.
+CACHE_SECONDS = 300
+
+
+def accepted_secrets(parameter_name: str) -> list[str]:
+    """The current secret first, then any previous one still in its grace period (comma separated)."""
+    value = parameters.get_parameter(parameter_name, decrypt=True, max_age=CACHE_SECONDS)
+    return [secret.strip() for secret in str(value).split(",") if secret.strip()]
