@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -77,14 +80,53 @@ def stack(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> StackResources
     monkeypatch.setenv("MEDIA_ALLOW_LOOPBACK", "true")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "PostbacksTest")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "postbacks")
     _reset_cached_settings()
     return resources
 
 
 def _reset_cached_settings() -> None:
     # Settings, clients and the secret cache are read once per Lambda container; tests start each afresh.
+    from aws_lambda_powertools.utilities import parameters
+
     from postbacks.service import settings
     from postbacks.storage import aws
 
     settings.get_settings.cache_clear()
     aws.reset_clients()
+    parameters.clear_caches()
+
+
+class FakeLambdaContext:
+    function_name = "postbacks-test"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:postbacks-test"
+    aws_request_id = "00000000-0000-0000-0000-000000000000"
+    log_group_name = "/aws/lambda/postbacks-test"
+    log_stream_name = "test"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+def load_function(name: str) -> ModuleType:
+    """A function's `app.py`, loaded by path as Lambda would (each function's module is called `app`)."""
+    path = ROOT / "functions" / name / "app.py"
+    spec = importlib.util.spec_from_file_location(f"{name}_app", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture()
+def ingest(stack: StackResources) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    module = load_function("ingest")
+    return lambda event: module.lambda_handler(event, FakeLambdaContext())  # type: ignore[no-any-return]
+
+
+@pytest.fixture()
+def worker(stack: StackResources) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    module = load_function("worker")
+    return lambda event: module.lambda_handler(event, FakeLambdaContext())  # type: ignore[no-any-return]

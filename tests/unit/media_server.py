@@ -1,0 +1,137 @@
+"""A local HTTP server standing in for a carrier's MMS content host: files, errors, redirects, slow answers."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+SMALL_BODY = b"GIF89a\x01\x00\x01\x00" + bytes(range(256)) * 4
+SLOW_SECONDS = 2.0
+BLOCK = 64 * 1024
+
+
+def generated(size: int) -> Iterator[bytes]:
+    """`size` bytes in 64 KiB blocks, each block different so a reordered part changes the digest."""
+    sent = 0
+    index = 0
+    while sent < size:
+        block = (index.to_bytes(4, "big") * (BLOCK // 4))[: size - sent]
+        yield block
+        sent += len(block)
+        index += 1
+
+
+class MediaServer:
+    """ThreadingHTTPServer on 127.0.0.1 in a daemon thread; records every path it is asked for."""
+
+    def __init__(self) -> None:
+        self.hits: list[str] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
+                pass  # quiet: pytest shows failures, not access logs
+
+            def do_GET(self) -> None:
+                server.hits.append(self.path)
+                server.route(self)
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self.port = self._httpd.server_address[1]
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> MediaServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def url(self, path: str, host: str = "127.0.0.1") -> str:
+        return f"http://{host}:{self.port}{path}"
+
+    def route(self, handler: BaseHTTPRequestHandler) -> None:
+        parts = urlsplit(handler.path)
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        match parts.path:
+            case "/small.gif":
+                self._send(handler, 200, SMALL_BODY, content_type="image/gif")
+            case "/generated":
+                size = int(query["size"])
+                if query.get("framing") == "chunked":
+                    self._send_chunked(handler, generated(size))
+                else:
+                    self._send_blocks(handler, generated(size), length=size)
+            case "/claims-huge":
+                # Declares a size over the limit; a correct client stops before reading any of it.
+                self._send_blocks(handler, iter([b"x" * 1024]), length=10**12)
+            case "/status":
+                self._send(handler, int(query["code"]), b"status page")
+            case "/slow":
+                handler.send_response(200)
+                handler.send_header("Content-Length", "4")
+                handler.end_headers()
+                handler.wfile.flush()
+                time.sleep(SLOW_SECONDS)
+                handler.wfile.write(b"late")
+            case "/truncated":
+                # Promises more than it sends, then hangs up: a dropped connection, not a small file.
+                handler.send_response(200)
+                handler.send_header("Content-Length", "1000")
+                handler.end_headers()
+                handler.wfile.write(b"x" * 500)
+                handler.close_connection = True
+            case "/redirect":
+                handler.send_response(int(query.get("code", "302")))
+                handler.send_header("Location", query["to"])
+                handler.send_header("Content-Length", "0")
+                handler.end_headers()
+            case "/loop":
+                handler.send_response(302)
+                handler.send_header("Location", "/loop")
+                handler.send_header("Content-Length", "0")
+                handler.end_headers()
+            case _:
+                self._send(handler, 404, b"no such file")
+
+    @staticmethod
+    def _send(handler: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str = "text/plain") -> None:
+        handler.send_response(status)
+        handler.send_header("Content-Type", content_type)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    @staticmethod
+    def _send_blocks(handler: BaseHTTPRequestHandler, blocks: Iterator[bytes], length: int) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "video/mp4")
+        handler.send_header("Content-Length", str(length))
+        handler.end_headers()
+        try:
+            for block in blocks:
+                handler.wfile.write(block)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client stopped reading on purpose (size limit)
+        handler.close_connection = True
+
+    @staticmethod
+    def _send_chunked(handler: BaseHTTPRequestHandler, blocks: Iterator[bytes]) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "video/mp4")
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.end_headers()
+        try:
+            for block in blocks:
+                handler.wfile.write(b"%x\r\n%s\r\n" % (len(block), block))
+            handler.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client stopped reading on purpose (size limit)
+        handler.close_connection = True

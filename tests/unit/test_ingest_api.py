@@ -1,0 +1,207 @@
+"""The ingest function end to end: API Gateway event in, answer out, DynamoDB / S3 / SQS over moto's HTTP."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote_plus
+
+import boto3
+import pytest
+
+from postbacks.storage.store import PostbackStore
+from postbacks_tools.sample_events import api_event
+from postbacks_tools.stack_resources import StackResources
+
+ROOT = Path(__file__).resolve().parents[2]
+EVENTS = ROOT / "events"
+SEEDS = ROOT / "tests" / "fixtures" / "seeds"
+SECRET = "s3cr3t-current"
+Invoke = Callable[[dict[str, Any]], dict[str, Any]]
+
+WELL_FORMED_EVENTS = sorted(
+    path
+    for path in EVENTS.glob("*.json")
+    if "broken" not in path.name
+    and "typographic" not in path.name
+    and "tags_stripped" not in path.name
+    and "_curl" not in path.name
+)
+BROKEN_EVENTS = sorted(set(EVENTS.glob("*.json")) - set(WELL_FORMED_EVENTS))
+
+
+def sample(path: Path, secret: str = SECRET) -> dict[str, Any]:
+    event = json.loads(path.read_text())
+    event["path"] = event["path"].replace("REPLACE-WITH-URL-SECRET", secret)
+    event["pathParameters"] = {"secret": secret}
+    return event
+
+
+def post(invoke: Invoke, body: bytes, content_type: str | None = "text/xml", secret: str = SECRET) -> tuple[int, Any]:
+    answer = invoke(api_event(body, secret=secret, content_type=content_type))
+    return answer["statusCode"], json.loads(answer["body"])
+
+
+def quarantined(stack: StackResources, prefix: str = "quarantine/") -> list[str]:
+    listing = boto3.client("s3").list_objects_v2(Bucket=stack.bucket_name, Prefix=prefix)
+    return [item["Key"] for item in listing.get("Contents", [])]
+
+
+def queued(stack: StackResources) -> list[dict[str, Any]]:
+    sqs = boto3.client("sqs")
+    bodies: list[dict[str, Any]] = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=stack.queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        if not batch:
+            return bodies
+        bodies.extend(json.loads(message["Body"]) for message in batch)
+
+
+@pytest.mark.parametrize("path", WELL_FORMED_EVENTS, ids=lambda path: path.stem)
+def test_every_well_formed_seed_is_stored_with_200(ingest: Invoke, stack: StackResources, path: Path) -> None:
+    answer = ingest(sample(path))
+    assert answer["statusCode"] == 200, answer["body"]
+    body = json.loads(answer["body"])
+    (key,) = body["tracking_ids"]
+    message = PostbackStore(stack.table_name).get_message(key)
+    assert message is not None
+    assert len(message.events) == 1
+
+
+@pytest.mark.parametrize("path", BROKEN_EVENTS, ids=lambda path: path.stem)
+def test_every_broken_seed_is_refused_and_quarantined(ingest: Invoke, stack: StackResources, path: Path) -> None:
+    answer = ingest(sample(path))
+    assert answer["statusCode"] == 400
+    assert json.loads(answer["body"])["error"] == "malformed_xml"
+    (key,) = quarantined(stack)
+    kept = boto3.client("s3").get_object(Bucket=stack.bucket_name, Key=key)
+    assert kept["Body"].read() == json.loads(path.read_text())["body"].encode()
+    assert kept["Metadata"]["reason"] == "malformed_xml"
+
+
+def test_wrong_secret_is_403_and_stores_nothing(ingest: Invoke, stack: StackResources) -> None:
+    status, body = post(ingest, (SEEDS / "001_sms_mt_n202.xml").read_bytes(), secret="guess")
+    assert (status, body["error"]) == (403, "forbidden")
+    assert boto3.client("dynamodb").scan(TableName=stack.table_name)["Count"] == 0
+    assert quarantined(stack) == []
+
+
+def test_previous_secret_is_accepted_during_rotation(ingest: Invoke) -> None:
+    status, _ = post(ingest, (SEEDS / "001_sms_mt_n202.xml").read_bytes(), secret="s3cr3t-previous")
+    assert status == 200
+
+
+def test_redelivery_answers_200_and_adds_nothing(ingest: Invoke, stack: StackResources) -> None:
+    raw = (SEEDS / "001_mms_mt_n102_binary.xml").read_bytes()
+    answers = [post(ingest, raw) for _ in range(5)]
+    assert [status for status, _ in answers] == [200] * 5
+    assert [body["duplicates"] for _, body in answers] == [0, 1, 1, 1, 1]
+    message = PostbackStore(stack.table_name).get_message("TU1TXzU5Nzg3OQ==")
+    assert message is not None and len(message.events) == 1
+
+
+PLUS_SLASH = b"<POSTBACK><ORIGIN>SMS_MT</ORIGIN><CODE>N202</CODE><TRACKINGID>a+b/c==</TRACKINGID></POSTBACK>"
+
+
+def test_encoded_form_field_keeps_plus_and_slash_in_tracking_id(ingest: Invoke) -> None:
+    body = b"xml=" + quote_plus(PLUS_SLASH.decode()).encode()
+    status, answer = post(ingest, body, "application/x-www-form-urlencoded")
+    assert (status, answer["tracking_ids"]) == (200, ["a+b/c=="])
+
+
+def test_unencoded_form_field_keeps_plus_in_tracking_id(ingest: Invoke) -> None:
+    status, answer = post(ingest, b"XML=" + PLUS_SLASH, "application/x-www-form-urlencoded")
+    assert (status, answer["tracking_ids"]) == (200, ["a+b/c=="])
+
+
+def test_raw_xml_with_wrong_or_missing_content_type_is_accepted(ingest: Invoke) -> None:
+    raw = (SEEDS / "002_mms_mt_n101_binary.xml").read_bytes()
+    assert post(ingest, raw, None)[0] == 200
+    assert post(ingest, raw, "application/x-www-form-urlencoded")[0] == 200
+    assert post(ingest, raw, "application/json")[0] == 200
+
+
+def test_base64_encoded_body_is_decoded(ingest: Invoke) -> None:
+    event = api_event(b"", secret=SECRET)
+    event["body"] = base64.b64encode((SEEDS / "000_sms_mt_n201.xml").read_bytes()).decode()
+    event["isBase64Encoded"] = True
+    answer = ingest(event)
+    assert (answer["statusCode"], json.loads(answer["body"])["tracking_ids"]) == (200, ["U01TXzgwNjc4"])
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "error"),
+    [
+        (b'<?xml version="1.0"?><!DOCTYPE p [<!ENTITY x "y">]><POSTBACK><CODE>&x;</CODE></POSTBACK>', None, 400, "doctype_forbidden"),
+        (b"<POSTBACK><CODE>N201</CODE>", None, 400, "malformed_xml"),
+        (b"<html><body>hi</body></html>", None, 422, "wrong_root"),
+        (b"<POSTBACK><ORIGIN>SMS_MT</ORIGIN></POSTBACK>", None, 422, "missing_code"),
+        (b"<POSTBACK><CODE>N201\xff</CODE></POSTBACK>", None, 400, "bad_encoding"),
+        (b"[1, 2]", "application/json", 422, "json_not_object"),
+        (b"null", "application/json", 422, "json_not_object"),
+        (b'{"code": ', "application/json", 400, "malformed_json"),
+    ],
+)
+def test_bad_input_gets_a_machine_readable_4xx_and_is_quarantined(
+    ingest: Invoke, stack: StackResources, body: bytes, content_type: str | None, status: int, error: str
+) -> None:
+    answer_status, answer = post(ingest, body, content_type)
+    assert (answer_status, answer["error"]) == (status, error)
+    assert answer["detail"]
+    assert [key.split("/")[1] for key in quarantined(stack)] == [error]
+
+
+def test_body_over_the_cap_is_413_without_parsing(ingest: Invoke) -> None:
+    status, body = post(ingest, b"<POSTBACK>" + b" " * 600_000 + b"</POSTBACK>")
+    assert (status, body["error"]) == (413, "body_too_large")
+
+
+def test_empty_body_is_400(ingest: Invoke) -> None:
+    assert post(ingest, b"")[0] == 400
+
+
+def test_unknown_code_is_stored_as_unrecognised(ingest: Invoke, stack: StackResources) -> None:
+    raw = b"<POSTBACK><ORIGIN>SUBSCRIPTION</ORIGIN><CODE>N301</CODE><TRACKINGID>sub-1</TRACKINGID><LIST>7</LIST></POSTBACK>"
+    assert post(ingest, raw)[0] == 200
+    message = PostbackStore(stack.table_name).get_message("sub-1")
+    assert message is not None
+    assert message.status == "unrecognised"
+    assert message.events[0].fields["extra"] == {"LIST": "7"}
+
+
+def test_storage_down_is_503_and_the_body_is_kept(ingest: Invoke, stack: StackResources) -> None:
+    boto3.client("dynamodb").delete_table(TableName=stack.table_name)
+    raw = (SEEDS / "001_sms_mt_n202.xml").read_bytes()
+    status, body = post(ingest, raw)
+    assert (status, body["error"]) == (503, "storage_unavailable")
+    (key,) = quarantined(stack, "unstored/")
+    assert boto3.client("s3").get_object(Bucket=stack.bucket_name, Key=key)["Body"].read() == raw
+
+
+def test_bundle_is_queued_one_job_per_notification(ingest: Invoke, stack: StackResources) -> None:
+    items = "".join(
+        f'<NOTIFICATION id="{n}" created="2011-09-28 17:31:02.835577-04"><ORIGIN>SMS_MO</ORIGIN><CODE>N211</CODE>'
+        f"<BODY><FROM>1555231210{n}</FROM><TO>86717</TO><KEYWORD>STOP</KEYWORD>"
+        "<RECEIVED>2011-09-28 17:31:02.278751-04</RECEIVED></BODY></NOTIFICATION>"
+        for n in range(3)
+    )
+    status, body = post(ingest, f"<POSTBACK>{items}</POSTBACK>".encode())
+    assert (status, body["queued"]) == (200, 3)
+    jobs = queued(stack)
+    assert sorted(job["postback"]["from"] for job in jobs) == ["15552312100", "15552312101", "15552312102"]
+    assert {job["job"] for job in jobs} == {"store"}
+
+
+def test_mms_mo_is_stored_and_one_fetch_job_queued_per_file(ingest: Invoke, stack: StackResources) -> None:
+    status, body = post(ingest, (SEEDS / "004_mms_mo_n401.xml").read_bytes())
+    assert (status, body["tracking_ids"]) == (200, ["MMS_MO_iLnCRrL6"])
+    jobs = queued(stack)
+    assert sorted((job["job"], job["index"]) for job in jobs) == [("fetch", 0), ("fetch", 1), ("fetch", 2)]
+
+
+def test_unknown_route_is_404(ingest: Invoke) -> None:
+    answer = ingest(api_event(b"<POSTBACK/>", path="/other"))
+    assert answer["statusCode"] == 404

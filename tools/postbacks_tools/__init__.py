@@ -1,0 +1,1 @@
+"""Operator tools for the postbacks service: the CLI and the local stack."""
