@@ -1,0 +1,89 @@
+"""`postbacks show` / `list` against the local stack's resources, found through AWS_ENDPOINT_URL alone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from postbacks.domain import decoding, parsing
+from postbacks.storage.store import PostbackStore
+from postbacks_tools import cli
+from postbacks_tools.stack_resources import StackResources
+
+SEEDS = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "seeds"
+
+
+def save(store: PostbackStore, name: str) -> None:
+    for postback in parsing.parse(decoding.payload((SEEDS / name).read_bytes(), None)).postbacks:
+        store.save(postback, "2026-11-22T10:00:00.000Z")
+
+
+@pytest.fixture()
+def filled(stack: StackResources) -> StackResources:
+    store = PostbackStore(stack.table_name)
+    for name in ("001_mms_mt_n101_binary.xml", "001_mms_mt_n102_binary.xml", "004_sms_mo_n211.xml"):
+        save(store, name)
+    return stack
+
+
+def test_show_json_gives_status_and_events_oldest_first(
+    filled: StackResources, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["--table", filled.table_name, "show", "TU1TXzU5Nzg3OQ==", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["tracking_id"] == "TU1TXzU5Nzg3OQ=="
+    assert document["status"] == "delivered"
+    assert [event["code"] for event in document["events"]] == ["N101", "N102"]
+    assert document["events"][1]["timestamp"] == "2012-06-07T12:27:34.000Z"
+    assert document["content"] == []
+
+
+def test_show_unknown_tracking_id_exits_3(filled: StackResources) -> None:
+    assert cli.main(["--table", filled.table_name, "show", "nope"]) == cli.EXIT_NOT_FOUND
+
+
+def test_list_by_to_gives_json_lines_with_tracking_ids(
+    filled: StackResources, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["--table", filled.table_name, "list", "--to", "16501112222", "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert sorted(line["code"] for line in lines) == ["N101", "N102"]
+    assert {line["tracking_id"] for line in lines} == {"TU1TXzU5Nzg3OQ=="}
+
+
+def test_list_combines_an_index_with_filters(filled: StackResources, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--table", filled.table_name, "list", "--mms-id", "39597", "--code", "N102", "--json"]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    assert json.loads(line)["status"] == "delivered"
+
+
+def test_list_by_from_finds_sms_mo(filled: StackResources, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--table", filled.table_name, "list", "--from", "16311112222", "--json"]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    assert json.loads(line)["tracking_id"].startswith("pb:")
+
+
+def test_local_stack_is_found_from_the_endpoint_alone(
+    moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from postbacks_tools.stack_resources import LOCAL_STACK_NAME, create_stack_resources
+
+    monkeypatch.delenv("TABLE_NAME", raising=False)
+    try:
+        from postbacks_tools.stack_resources import find_stack_resources
+
+        local = find_stack_resources()
+    except Exception:
+        local = create_stack_resources(Path(cli.__file__).resolve().parents[2] / "template.yaml", LOCAL_STACK_NAME, "x")
+    save(PostbackStore(local.table_name), "000_sms_mt_n201.xml")
+    assert cli.main(["show", "U01TXzgwNjc4", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "sent"
+
+
+def test_no_target_says_what_to_do(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("TABLE_NAME", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    assert cli.main(["show", "x"]) == cli.EXIT_TARGET
+    assert "--stack" in capsys.readouterr().err
