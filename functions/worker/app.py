@@ -18,7 +18,9 @@ from postbacks.service.worker import Worker, worker_from_settings
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose every record failed is still a partial response (all listed), not a function error:
+# SQS retries exactly the same records either way, and errors stay a signal of bugs, not of bad input.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @cache

@@ -166,7 +166,7 @@ class PostbackStore:
             key=lambda event: (event.event_at, event.received_at),
         )
         content = sorted(
-            (_plain(item) for item in items if item["sk"].startswith(keys.CONTENT_PREFIX)),
+            (item for item in items if item["sk"].startswith(keys.CONTENT_PREFIX)),
             key=lambda entry: int(entry.get("index", 0)),
         )
         return StoredMessage(

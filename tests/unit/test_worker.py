@@ -1,0 +1,179 @@
+"""The queue worker driven from the real SQS queue in moto: bundles, MMS MO media, partial failures, the DLQ."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from postbacks.storage.store import PostbackStore
+from postbacks_tools.lambda_events import failed_message_ids, sqs_event
+from postbacks_tools.sample_events import api_event
+from postbacks_tools.stack_resources import StackResources
+from tests.unit.media_server import SMALL_BODY, MediaServer, generated
+
+SEEDS = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "seeds"
+SECRET = "s3cr3t-current"
+Invoke = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def post(ingest: Invoke, body: bytes) -> dict[str, Any]:
+    answer = ingest(api_event(body, secret=SECRET))
+    assert answer["statusCode"] == 200, answer["body"]
+    return json.loads(answer["body"])  # type: ignore[no-any-return]
+
+
+def queue_arn(url: str) -> str:
+    attributes = boto3.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+    return attributes["Attributes"]["QueueArn"]
+
+
+def drain(stack: StackResources, worker: Invoke, rounds: int = 100, until_empty: bool = True) -> list[str]:
+    """Feed the queue to the worker until it is empty, as Lambda's poller would; returns failed message ids."""
+    sqs = boto3.client("sqs")
+    arn = queue_arn(stack.queue_url)
+    failures: list[str] = []
+    for _ in range(rounds):
+        messages = sqs.receive_message(
+            QueueUrl=stack.queue_url, MaxNumberOfMessages=stack.worker_batch_size, AttributeNames=["All"]
+        ).get("Messages", [])
+        if not messages:
+            return failures
+        result = worker(sqs_event(messages, arn, stack.region))
+        failed = failed_message_ids(result, [message["MessageId"] for message in messages])
+        failures.extend(failed)
+        for message in messages:
+            if message["MessageId"] not in failed:
+                sqs.delete_message(QueueUrl=stack.queue_url, ReceiptHandle=message["ReceiptHandle"])
+    if until_empty:
+        raise AssertionError("the queue never drained")
+    return failures
+
+
+def bundle(count: int, start: int = 0) -> bytes:
+    items = "".join(
+        f'<NOTIFICATION id="{n}" created="2011-09-28 17:31:02.835577-04"><ORIGIN>SMS_MO</ORIGIN><CODE>N211</CODE>'
+        f"<BODY><FROM>1555{n:07d}</FROM><TO>86717</TO><KEYWORD>STOP</KEYWORD>"
+        "<RECEIVED>2011-09-28 17:31:02.278751-04</RECEIVED></BODY></NOTIFICATION>"
+        for n in range(start, start + count)
+    )
+    return f"<POSTBACK>{items}</POSTBACK>".encode()
+
+
+def events_to(stack: StackResources, number: str) -> list[Any]:
+    return list(PostbackStore(stack.table_name).list_events("to", number))
+
+
+def mms_mo(urls: list[str], tracking_id: str = "MMS_MO_test1") -> bytes:
+    files = "".join(f"<FILE>{url}</FILE>" for url in urls)
+    return (
+        "<POSTBACK><NOTIFICATION><ORIGIN>MMS_MO</ORIGIN><CODE>N401</CODE><FROM>13217949521</FROM><TO>74700</TO>"
+        f"<KEYWORD>all</KEYWORD><TRACKINGID>{tracking_id}</TRACKINGID><SPID>0001470</SPID>"
+        f"<TIMESTAMP>2014-02-03T11:19:49-05:00</TIMESTAMP><CONTENT>{files}</CONTENT></NOTIFICATION></POSTBACK>"
+    ).encode()
+
+
+@pytest.fixture()
+def media() -> Iterator[MediaServer]:
+    with MediaServer() as server:
+        yield server
+
+
+def test_bundle_of_three_becomes_three_records(ingest: Invoke, worker: Invoke, stack: StackResources) -> None:
+    assert post(ingest, bundle(3))["queued"] == 3
+    assert drain(stack, worker) == []
+    found = events_to(stack, "86717")
+    assert sorted(event.fields["from"] for event in found) == ["15550000000", "15550000001", "15550000002"]
+    assert {event.fields["code"] for event in found} == {"N211"}
+
+
+@pytest.mark.slow
+def test_bundle_of_300_becomes_300_records(ingest: Invoke, worker: Invoke, stack: StackResources) -> None:
+    assert post(ingest, bundle(300))["queued"] == 300
+    assert drain(stack, worker, rounds=100) == []
+    assert len(events_to(stack, "86717")) == 300
+
+
+def test_redelivered_bundle_creates_nothing_twice(ingest: Invoke, worker: Invoke, stack: StackResources) -> None:
+    for _ in range(2):
+        post(ingest, bundle(3))
+        drain(stack, worker)
+    assert len(events_to(stack, "86717")) == 3
+
+
+def test_mms_mo_files_are_archived_with_sha256(
+    ingest: Invoke, worker: Invoke, stack: StackResources, media: MediaServer
+) -> None:
+    urls = [media.url("/small.gif"), media.url("/generated?size=300000")]
+    post(ingest, mms_mo(urls))
+    assert drain(stack, worker) == []
+    message = PostbackStore(stack.table_name).get_message("MMS_MO_test1")
+    assert message is not None
+    assert [entry["state"] for entry in message.content] == ["archived", "archived"]
+    expected = [SMALL_BODY, b"".join(generated(300000))]
+    s3 = boto3.client("s3")
+    for entry, body in zip(message.content, expected, strict=True):
+        assert entry["sha256"] == hashlib.sha256(body).hexdigest()
+        assert entry["size"] == len(body)
+        bucket, key = entry["s3_uri"].removeprefix("s3://").split("/", 1)
+        stored = s3.get_object(Bucket=bucket, Key=key)
+        assert stored["Body"].read() == body
+        assert stored["Metadata"]["sha256"] == entry["sha256"]
+
+
+def test_redelivered_mms_mo_fetches_nothing_twice(
+    ingest: Invoke, worker: Invoke, stack: StackResources, media: MediaServer
+) -> None:
+    body = mms_mo([media.url("/small.gif")])
+    for _ in range(2):
+        post(ingest, body)
+        drain(stack, worker)
+    assert media.hits.count("/small.gif") == 1
+    listing = boto3.client("s3").list_object_versions(Bucket=stack.bucket_name, Prefix="media/")
+    assert len(listing.get("Versions", [])) == 1
+
+
+def test_missing_file_is_recorded_not_retried(
+    ingest: Invoke, worker: Invoke, stack: StackResources, media: MediaServer
+) -> None:
+    post(ingest, mms_mo([media.url("/gone.jpg"), "URL of Content Here"]))
+    assert drain(stack, worker) == []
+    message = PostbackStore(stack.table_name).get_message("MMS_MO_test1")
+    assert message is not None
+    assert [entry["state"] for entry in message.content] == ["not_found", "refused"]
+
+
+def test_server_error_is_retried_by_sqs(ingest: Invoke, worker: Invoke, stack: StackResources, media: MediaServer) -> None:
+    post(ingest, mms_mo([media.url("/status?code=503")]))
+    failures = drain(stack, worker, rounds=1, until_empty=False)
+    assert len(failures) == 1  # left on the queue for its visibility timeout, then redelivered
+
+
+def test_one_broken_record_does_not_fail_its_batch(ingest: Invoke, worker: Invoke, stack: StackResources) -> None:
+    post(ingest, bundle(9))
+    boto3.client("sqs").send_message(QueueUrl=stack.queue_url, MessageBody='{"job": "nonsense"}')
+    failures = drain(stack, worker, rounds=2, until_empty=False)
+    assert len(failures) == 1
+    assert len(events_to(stack, "86717")) == 9
+
+
+def test_poison_message_ends_in_the_dead_letter_queue(worker: Invoke, stack: StackResources) -> None:
+    sqs = boto3.client("sqs")
+    sqs.send_message(QueueUrl=stack.queue_url, MessageBody="not json at all")
+    arn = queue_arn(stack.queue_url)
+    for _ in range(10):  # more receives than maxReceiveCount: SQS stops handing it out
+        messages = sqs.receive_message(QueueUrl=stack.queue_url, AttributeNames=["All"]).get("Messages", [])
+        if not messages:
+            break
+        result = worker(sqs_event(messages, arn, stack.region))
+        assert len(result["batchItemFailures"]) == 1
+        sqs.change_message_visibility(
+            QueueUrl=stack.queue_url, ReceiptHandle=messages[0]["ReceiptHandle"], VisibilityTimeout=0
+        )
+    dead = sqs.receive_message(QueueUrl=stack.dead_letter_queue_url).get("Messages", [])
+    assert [message["Body"] for message in dead] == ["not json at all"]
