@@ -67,7 +67,7 @@ _AWS_ENV = (
 )
 
 
-@pytest.fixture()
+@pytest.fixture
 def stack(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> StackResources:
     """A fresh set of the template's resources (table, bucket, queues, secret) for one test."""
     resources = create_stack_resources(
@@ -88,7 +88,6 @@ def stack(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> StackResources
 def _reset_cached_settings() -> None:
     # Settings, clients and the secret cache are read once per Lambda container; tests start each afresh.
     from aws_lambda_powertools.utilities import parameters
-
     from postbacks.service import settings
     from postbacks.storage import aws
 
@@ -114,19 +113,20 @@ def load_function(name: str) -> ModuleType:
     """A function's `app.py`, loaded by path as Lambda would (each function's module is called `app`)."""
     path = ROOT / "functions" / name / "app.py"
     spec = importlib.util.spec_from_file_location(f"{name}_app", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-@pytest.fixture()
+@pytest.fixture
 def ingest(stack: StackResources) -> Callable[[dict[str, Any]], dict[str, Any]]:
     module = load_function("ingest")
     return lambda event: module.lambda_handler(event, FakeLambdaContext())  # type: ignore[no-any-return]
 
 
-@pytest.fixture()
+@pytest.fixture
 def worker(stack: StackResources) -> Callable[[dict[str, Any]], dict[str, Any]]:
     module = load_function("worker")
     return lambda event: module.lambda_handler(event, FakeLambdaContext())  # type: ignore[no-any-return]

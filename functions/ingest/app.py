@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer, single_metric
+from aws_lambda_powertools import Metrics, Tracer, single_metric
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from postbacks.domain.errors import Reason
 from postbacks.service.auth import is_authorised
-from postbacks.service.ingest import IngestRequest, IngestResult, Ingestor, Outcome, ingestor_from_settings
+from postbacks.service.ingest import Ingestor, IngestRequest, IngestResult, Outcome, ingestor_from_settings
+from postbacks.service.observability import make_logger
 from postbacks.service.settings import get_settings
 from postbacks.storage.secrets import accepted_secrets
 
-logger = Logger()
+logger = make_logger()
 tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver()
@@ -55,7 +56,7 @@ def receive(secret: str) -> Response[str]:
     event = app.current_event
     request = IngestRequest(
         body=event.body,
-        is_base64=event.is_base64_encoded,
+        is_base64=bool(event.is_base64_encoded),
         content_type=event.headers.get("content-type") or event.headers.get("Content-Type"),
         request_id=event.request_context.request_id,
     )
@@ -65,10 +66,16 @@ def receive(secret: str) -> Response[str]:
 def _answer(result: IngestResult) -> Response[str]:
     if result.outcome is Outcome.ACCEPTED:
         new = sum(1 for item in result.stored if item.new)
-        metrics.add_metric(name="PostbacksAccepted", unit=MetricUnit.Count, value=len(result.codes))
+        for code, count in Counter(result.codes).items():
+            _count("PostbacksAccepted", count, code=code)
         metrics.add_metric(name="Duplicates", unit=MetricUnit.Count, value=len(result.stored) - new)
+        logger.append_keys(tracking_ids=sorted({item.tracking_id for item in result.stored}))
         logger.info("accepted", extra={"codes": result.codes, "new": new, "queued": result.queued})
-        body: dict[str, Any] = {"status": "accepted", "stored": len(result.stored), "duplicates": len(result.stored) - new}
+        body: dict[str, Any] = {
+            "status": "accepted",
+            "stored": len(result.stored),
+            "duplicates": len(result.stored) - new,
+        }
         if result.queued:
             body["queued"] = result.queued
         if result.stored:
@@ -76,20 +83,28 @@ def _answer(result: IngestResult) -> Response[str]:
         return _json(200, body)
     if result.outcome is Outcome.REJECTED and result.rejection is not None:
         reason = result.rejection.reason
-        with single_metric(name="Rejected", unit=MetricUnit.Count, value=1) as metric:
-            metric.add_dimension(name="reason", value=reason.value)
-        logger.warning("rejected", extra={"reason": reason, "detail": result.rejection.detail, "kept_at": result.kept_at})
+        _count("Rejected", 1, reason=reason.value)
+        logger.warning(
+            "rejected", extra={"reason": reason, "detail": result.rejection.detail, "kept_at": result.kept_at}
+        )
         return _json(_STATUS_FOR.get(reason, 400), {"error": reason.value, "detail": result.rejection.detail})
     metrics.add_metric(name="StorageErrors", unit=MetricUnit.Count, value=1)
     logger.error("storage unavailable", extra={"kept_at": result.kept_at})
     return _json(503, {"error": "storage_unavailable", "detail": "The postback could not be stored; retry later."})
 
 
+def _count(name: str, value: int, **dimensions: str) -> None:
+    # A metric with its own dimension (code, reason) needs its own EMF blob.
+    with single_metric(name=name, unit=MetricUnit.Count, value=value) as metric:
+        for key, dimension in dimensions.items():
+            metric.add_dimension(name=key, value=dimension)
+
+
 def _json(status: int, body: dict[str, Any]) -> Response[str]:
     return Response(status_code=status, content_type="application/json", body=json.dumps(body))
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

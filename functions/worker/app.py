@@ -5,17 +5,18 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Metrics, Tracer, single_metric
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from postbacks.service.ingest import Stored
+from postbacks.service.observability import make_logger
 from postbacks.service.settings import get_settings
 from postbacks.service.worker import Worker, worker_from_settings
 
-logger = Logger()
+logger = make_logger()
 tracer = Tracer()
 metrics = Metrics()
 # A batch whose every record failed is still a partial response (all listed), not a function error:
@@ -34,15 +35,16 @@ def handle_record(record: SQSRecord) -> None:
     if isinstance(done, Stored):
         metrics.add_metric(name="BundleItemsStored", unit=MetricUnit.Count, value=1)
         return
-    logger.info("media", extra={"state": done.state, "size": done.size, "message_id": record.message_id})
-    if done.size and done.state == "archived":
-        metrics.add_metric(name="MediaBytesArchived", unit=MetricUnit.Bytes, value=done.size)
-    else:
-        metrics.add_metric(name=f"MediaFetchFailed_{done.state}", unit=MetricUnit.Count, value=1)
+    logger.info("media", extra={"state": done.state, "size": done.size, "detail": done.detail})
+    if done.state == "archived":
+        metrics.add_metric(name="MediaBytesArchived", unit=MetricUnit.Bytes, value=done.size or 0)
+        return
+    with single_metric(name="MediaFetchFailed", unit=MetricUnit.Count, value=1) as metric:
+        metric.add_dimension(name="reason", value=done.state)
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=handle_record, processor=processor, context=context)

@@ -11,7 +11,6 @@ from urllib.parse import quote_plus
 
 import boto3
 import pytest
-
 from postbacks.storage.store import PostbackStore
 from postbacks_tools.sample_events import api_event
 from postbacks_tools.stack_resources import StackResources
@@ -100,7 +99,8 @@ def test_redelivery_answers_200_and_adds_nothing(ingest: Invoke, stack: StackRes
     assert [status for status, _ in answers] == [200] * 5
     assert [body["duplicates"] for _, body in answers] == [0, 1, 1, 1, 1]
     message = PostbackStore(stack.table_name).get_message("TU1TXzU5Nzg3OQ==")
-    assert message is not None and len(message.events) == 1
+    assert message is not None
+    assert len(message.events) == 1
 
 
 PLUS_SLASH = b"<POSTBACK><ORIGIN>SMS_MT</ORIGIN><CODE>N202</CODE><TRACKINGID>a+b/c==</TRACKINGID></POSTBACK>"
@@ -135,7 +135,12 @@ def test_base64_encoded_body_is_decoded(ingest: Invoke) -> None:
 @pytest.mark.parametrize(
     ("body", "content_type", "status", "error"),
     [
-        (b'<?xml version="1.0"?><!DOCTYPE p [<!ENTITY x "y">]><POSTBACK><CODE>&x;</CODE></POSTBACK>', None, 400, "doctype_forbidden"),
+        (
+            b'<?xml version="1.0"?><!DOCTYPE p [<!ENTITY x "y">]><POSTBACK><CODE>&x;</CODE></POSTBACK>',
+            None,
+            400,
+            "doctype_forbidden",
+        ),
         (b"<POSTBACK><CODE>N201</CODE>", None, 400, "malformed_xml"),
         (b"<html><body>hi</body></html>", None, 422, "wrong_root"),
         (b"<POSTBACK><ORIGIN>SMS_MT</ORIGIN></POSTBACK>", None, 422, "missing_code"),
@@ -164,7 +169,10 @@ def test_empty_body_is_400(ingest: Invoke) -> None:
 
 
 def test_unknown_code_is_stored_as_unrecognised(ingest: Invoke, stack: StackResources) -> None:
-    raw = b"<POSTBACK><ORIGIN>SUBSCRIPTION</ORIGIN><CODE>N301</CODE><TRACKINGID>sub-1</TRACKINGID><LIST>7</LIST></POSTBACK>"
+    raw = (
+        b"<POSTBACK><ORIGIN>SUBSCRIPTION</ORIGIN><CODE>N301</CODE>"
+        b"<TRACKINGID>sub-1</TRACKINGID><LIST>7</LIST></POSTBACK>"
+    )
     assert post(ingest, raw)[0] == 200
     message = PostbackStore(stack.table_name).get_message("sub-1")
     assert message is not None

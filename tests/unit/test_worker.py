@@ -10,11 +10,11 @@ from typing import Any
 
 import boto3
 import pytest
-
 from postbacks.storage.store import PostbackStore
 from postbacks_tools.lambda_events import failed_message_ids, sqs_event
 from postbacks_tools.sample_events import api_event
 from postbacks_tools.stack_resources import StackResources
+
 from tests.unit.media_server import SMALL_BODY, MediaServer, generated
 
 SEEDS = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "seeds"
@@ -78,7 +78,7 @@ def mms_mo(urls: list[str], tracking_id: str = "MMS_MO_test1") -> bytes:
     ).encode()
 
 
-@pytest.fixture()
+@pytest.fixture
 def media() -> Iterator[MediaServer]:
     with MediaServer() as server:
         yield server
@@ -148,7 +148,9 @@ def test_missing_file_is_recorded_not_retried(
     assert [entry["state"] for entry in message.content] == ["not_found", "refused"]
 
 
-def test_server_error_is_retried_by_sqs(ingest: Invoke, worker: Invoke, stack: StackResources, media: MediaServer) -> None:
+def test_server_error_is_retried_by_sqs(
+    ingest: Invoke, worker: Invoke, stack: StackResources, media: MediaServer
+) -> None:
     post(ingest, mms_mo([media.url("/status?code=503")]))
     failures = drain(stack, worker, rounds=1, until_empty=False)
     assert len(failures) == 1  # left on the queue for its visibility timeout, then redelivered

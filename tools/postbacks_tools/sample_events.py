@@ -14,7 +14,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "seeds"
 EVENTS = ROOT / "events"
-PLACEHOLDER_SECRET = "REPLACE-WITH-URL-SECRET"
+PLACEHOLDER_SECRET = "REPLACE-WITH-URL-SECRET"  # noqa: S105 - a placeholder, not a secret
 RESOURCE = "/postbacks/{secret}"
 
 

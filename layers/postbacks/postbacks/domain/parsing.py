@@ -94,19 +94,20 @@ def _xml_root(data: bytes) -> Element:
             raise PostbackRejected(Reason.BAD_ENCODING, f"The XML is not valid UTF-8 ({error.reason}).") from error
     try:
         # Leading blank lines before <?xml ...?> are a common sender slip; they are not content.
-        return SafeElementTree.fromstring(data.lstrip() if data[:1].isspace() else data, forbid_dtd=True)
+        root: Element = SafeElementTree.fromstring(data.lstrip() if data[:1].isspace() else data, forbid_dtd=True)
     except defusedxml.DTDForbidden as error:
         raise PostbackRejected(Reason.DOCTYPE_FORBIDDEN, "The XML declares a DOCTYPE; postbacks never do.") from error
     except defusedxml.DefusedXmlException as error:
         raise PostbackRejected(Reason.ENTITIES_FORBIDDEN, "The XML uses entities or external references.") from error
     except ParseError as error:
         raise PostbackRejected(Reason.MALFORMED_XML, f"The body is not well-formed XML ({error}).") from error
+    return root
 
 
 def _needs_utf8_check(data: bytes) -> bool:
     # With a BOM or a declared encoding the XML parser decodes; otherwise XML means UTF-8.
     head = data[:100].lower()
-    return not (data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"encoding=" in head and b"utf-8" not in head)
+    return not (data[:2] in (b"\xff\xfe", b"\xfe\xff") or (b"encoding=" in head and b"utf-8" not in head))
 
 
 def _notification_fields(notification: Element) -> dict[str, Any]:
@@ -126,8 +127,8 @@ def _xml_fields(element: Element) -> dict[str, Any]:
         if child.tag.upper() in ("BODY",):
             nested = _xml_fields(child)
             extra.update(nested.pop("extra", {}))
-            for key, value in nested.items():
-                fields.setdefault(key, value)
+            for key, nested_value in nested.items():
+                fields.setdefault(key, nested_value)
             continue
         if child.tag.lower() == "notification":
             continue

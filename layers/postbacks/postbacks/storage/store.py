@@ -8,6 +8,7 @@ them repairs the head.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -132,7 +133,8 @@ class PostbackStore:
         if expires is not None:
             update += ", expires_at = :expires"
             values[":expires"] = expires
-        try:
+        # A failed condition means the head already shows a more advanced (or the same) status.
+        with contextlib.suppress(_ConditionFailed):
             self._call(
                 self.client.update_item,
                 TableName=self._table,
@@ -145,8 +147,6 @@ class PostbackStore:
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues=_serialise(values),
             )
-        except _ConditionFailed:
-            pass  # the head already shows a more advanced (or the same) status
 
     # --- reads -----------------------------------------------------------------------------------
 
