@@ -88,6 +88,7 @@ def stack(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> StackResources
 def _reset_cached_settings() -> None:
     # Settings, clients and the secret cache are read once per Lambda container; tests start each afresh.
     from aws_lambda_powertools.utilities import parameters
+
     from postbacks.service import settings
     from postbacks.storage import aws
 

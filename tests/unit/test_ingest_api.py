@@ -11,6 +11,7 @@ from urllib.parse import quote_plus
 
 import boto3
 import pytest
+
 from postbacks.storage.store import PostbackStore
 from postbacks_tools.sample_events import api_event
 from postbacks_tools.stack_resources import StackResources

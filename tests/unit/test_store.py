@@ -27,7 +27,7 @@ def with_code(postback: Postback, code: str, status_text: str, timestamp: str) -
     return Postback.model_validate(fields)
 
 
-@pytest.fixture()
+@pytest.fixture
 def store(stack: StackResources) -> PostbackStore:
     return PostbackStore(stack.table_name)
 

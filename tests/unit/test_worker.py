@@ -10,11 +10,11 @@ from typing import Any
 
 import boto3
 import pytest
+
 from postbacks.storage.store import PostbackStore
 from postbacks_tools.lambda_events import failed_message_ids, sqs_event
 from postbacks_tools.sample_events import api_event
 from postbacks_tools.stack_resources import StackResources
-
 from tests.unit.media_server import SMALL_BODY, MediaServer, generated
 
 SEEDS = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "seeds"

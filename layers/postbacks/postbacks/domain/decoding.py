@@ -61,7 +61,7 @@ def payload(raw: bytes, content_type: str | None) -> Payload:
     if _FORM_FIELD.match(raw):
         return _from_form(raw)
     stripped = _strip_text_start(raw)
-    if stripped[:1] in (b"{", b"[") or _is_json_type(content_type) and stripped[:1] != b"<":
+    if stripped[:1] in (b"{", b"[") or (_is_json_type(content_type) and stripped[:1] != b"<"):
         return Payload(Syntax.JSON, raw, "raw")
     return Payload(Syntax.XML, raw, "raw")
 

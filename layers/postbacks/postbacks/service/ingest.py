@@ -112,7 +112,7 @@ def _parse(raw: bytes, content_type: str | None) -> parsing.ParsedBody:
         return parsing.parse(decoding.payload(raw, content_type))
     except PostbackRejected:
         raise
-    except Exception as error:  # noqa: BLE001 - a parser bug must not lose the body or answer 500
+    except Exception as error:
         raise PostbackRejected(Reason.UNPARSEABLE, f"The body could not be parsed ({type(error).__name__}).") from error
 
 
