@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from postbacks.domain.errors import Reason
 from postbacks.service.auth import is_authorised
 from postbacks.service.ingest import Ingestor, IngestRequest, IngestResult, Outcome, ingestor_from_settings
@@ -66,6 +67,7 @@ def receive(secret: str) -> Response[str]:
 def _answer(result: IngestResult) -> Response[str]:
     if result.outcome is Outcome.ACCEPTED:
         new = sum(1 for item in result.stored if item.new)
+        metrics.add_metric(name="PostbacksReceived", unit=MetricUnit.Count, value=len(result.codes))
         for code, count in Counter(result.codes).items():
             _count("PostbacksAccepted", count, code=code)
         metrics.add_metric(name="Duplicates", unit=MetricUnit.Count, value=len(result.stored) - new)
@@ -83,7 +85,8 @@ def _answer(result: IngestResult) -> Response[str]:
         return _json(200, body)
     if result.outcome is Outcome.REJECTED and result.rejection is not None:
         reason = result.rejection.reason
-        _count("Rejected", 1, reason=reason.value)
+        metrics.add_metric(name="PostbacksRejected", unit=MetricUnit.Count, value=1)
+        _count("PostbacksRejected", 1, reason=reason.value)
         logger.warning(
             "rejected", extra={"reason": reason, "detail": result.rejection.detail, "kept_at": result.kept_at}
         )

@@ -214,3 +214,21 @@ def test_mms_mo_is_stored_and_one_fetch_job_queued_per_file(ingest: Invoke, stac
 def test_unknown_route_is_404(ingest: Invoke) -> None:
     answer = ingest(api_event(b"<POSTBACK/>", path="/other"))
     assert answer["statusCode"] == 404
+
+
+def emitted_metrics(output: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in output.splitlines() if line.startswith('{"_aws"')]
+
+
+def test_metrics_count_accepted_by_code_and_rejected_by_reason(
+    ingest: Invoke, capsys: pytest.CaptureFixture[str]
+) -> None:
+    post(ingest, (SEEDS / "001_mms_mt_n102_binary.xml").read_bytes())
+    post(ingest, b"<POSTBACK><CODE>N201</CODE>")
+    blobs = emitted_metrics(capsys.readouterr().out)
+    by_code = [blob for blob in blobs if blob.get("code") == "N102"]
+    # EMF values are lists: one entry per data point.
+    assert [blob["PostbacksAccepted"] for blob in by_code] == [[1.0]]
+    by_reason = [blob for blob in blobs if blob.get("reason") == "malformed_xml"]
+    assert [blob["PostbacksRejected"] for blob in by_reason] == [[1.0]]
+    assert [blob["PostbacksReceived"] for blob in blobs if "PostbacksReceived" in blob] == [[1.0]]
