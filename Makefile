@@ -4,12 +4,13 @@ SHELL := /bin/bash
 PYTHON313 ?= $(shell command -v pyenv >/dev/null 2>&1 && echo "$$(pyenv root)/versions/3.13.0/bin/python3.13" || command -v python3.13)
 VENV := .venv
 SAM_VENV := .venv-sam
+SCAN_VENV := .venv-scan
 PY := $(VENV)/bin/python
 SAM := PATH="$(dir $(PYTHON313)):$$PATH" $(SAM_VENV)/bin/sam
 ENV ?= dev
 PORT ?= 3000
 
-.PHONY: setup run test test-unit test-integration lint validate build deploy clean
+.PHONY: setup run test test-unit test-integration lint validate scan build deploy clean
 
 setup: $(VENV)/.installed
 
@@ -29,17 +30,34 @@ $(SAM_VENV)/.installed:
 run: setup
 	PORT=$(PORT) $(PY) -m postbacks_tools.local_stack
 
-## The test suite, against a moto server over HTTP.
+## The test suite, against a moto server over HTTP: unit, reliability and (against the local stack,
+## or a deployed one when AWS_SAM_STACK_NAME is set) integration tests.
 test: setup
 	$(PY) -m pytest
+
+test-unit: setup
+	$(PY) -m pytest tests/unit
+
+test-integration: setup
+	$(PY) -m pytest tests/integration
 
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy layers/postbacks tools functions/ingest/app.py functions/worker/app.py
 
+$(SCAN_VENV)/.installed:
+	test -d $(SCAN_VENV) || "$(PYTHON313)" -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/pip install --quiet "checkov>=3.2"
+	touch $@
+
+## Security scan of the template; the checks it skips, and why, are in .checkov.yaml.
+scan: $(SCAN_VENV)/.installed
+	$(SCAN_VENV)/bin/checkov -f template.yaml --config-file .checkov.yaml
+
 validate: $(SAM_VENV)/.installed
 	AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint
+	$(SAM_VENV)/bin/cfn-lint template.yaml
 
 build: $(SAM_VENV)/.installed
 	$(SAM) build
@@ -48,4 +66,4 @@ deploy: build
 	$(SAM) deploy --config-env $(ENV)
 
 clean:
-	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .venv .venv-sam .venv-scan
