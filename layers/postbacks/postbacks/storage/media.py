@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import ipaddress
@@ -11,7 +12,7 @@ import ssl
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote, urljoin, urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -21,7 +22,8 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import CompletedPartTypeDef
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-SocketAddress = tuple[str, int] | tuple[str, int, int, int]
+# (host, port) for IPv4, (host, port, flowinfo, scope_id) for IPv6, as getaddrinfo gives them.
+SocketAddress = tuple[Any, ...]
 
 # S3 wants parts of 5 MiB or more (except the last); one part is all this module ever holds in memory.
 PART_SIZE: Final = 8 * 1024 * 1024
@@ -85,6 +87,15 @@ class TransientFetchError(Exception):
     """5xx, timeouts, connection resets, S3 errors: SQS should retry."""
 
 
+class _Permanent(Exception):
+    """An answer that will not change on retry; archive() turns it into an ArchivedFile."""
+
+    def __init__(self, detail: str, state: FileState = FileState.FAILED) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.state = state
+
+
 @dataclass(frozen=True, slots=True)
 class _Target:
     """One URL split into what the connection needs; host is ASCII (IDNA) and port explicit."""
@@ -103,30 +114,35 @@ def archive(url: str, *, bucket: str, key: str, limits: FetchLimits, s3: S3Clien
     done = _already_archived(url, bucket=bucket, key=key, s3=s3)
     if done is not None:
         return done
-    current, hop = url, target
+    try:
+        return _follow(url, target, bucket=bucket, key=key, limits=limits, s3=s3)
+    except _Permanent as exc:
+        return ArchivedFile(exc.state, url, detail=exc.detail)
+
+
+def _follow(url: str, target: _Target, *, bucket: str, key: str, limits: FetchLimits, s3: S3Client) -> ArchivedFile:
+    """GET with redirects followed by hand, so that each hop passes the same checks as the first."""
+    current = url
     for redirects in range(limits.max_redirects + 1):
-        addresses = _resolve(hop, limits)
-        if isinstance(addresses, str):
-            return ArchivedFile(FileState.REFUSED, url, detail=addresses)
-        connection = _connection(hop, addresses, limits)
+        connection = _connection(target, _resolve(target, limits), limits)
         try:
-            response = _get(connection, hop)
+            response = _get(connection, target)
             if response.status not in _REDIRECTS:
                 return _store(response, url=url, bucket=bucket, key=key, limits=limits, s3=s3)
-            location = response.getheader("Location")
-            if not location:
-                return ArchivedFile(FileState.FAILED, url, detail=f"HTTP {response.status} without Location")
+            location = (response.getheader("Location") or "").strip()
         finally:
             connection.close()
+        if not location:
+            raise _Permanent(f"HTTP {response.status} without Location")
         if redirects == limits.max_redirects:
             break
         # Every hop is checked afresh: a public host may redirect to a private one.
-        current = urljoin(current, location.strip())
-        next_hop = _parse_target(current)
-        if isinstance(next_hop, str):
-            return ArchivedFile(FileState.REFUSED, url, detail=f"redirect to {current!r}: {next_hop}")
-        hop = next_hop
-    return ArchivedFile(FileState.FAILED, url, detail=f"more than {limits.max_redirects} redirects")
+        current = urljoin(current, location)
+        next_target = _parse_target(current)
+        if isinstance(next_target, str):
+            raise _Permanent(f"redirect to {current!r}: {next_target}", FileState.REFUSED)
+        target = next_target
+    raise _Permanent(f"more than {limits.max_redirects} redirects")
 
 
 def address_refusal(address: IPAddress, *, allow_loopback: bool) -> str | None:
@@ -134,9 +150,7 @@ def address_refusal(address: IPAddress, *, allow_loopback: bool) -> str | None:
     if address in _METADATA_ADDRESSES:
         return f"{address} is a cloud metadata address"
     if isinstance(address, ipaddress.IPv6Address):
-        inner = address.ipv4_mapped or (
-            ipaddress.IPv4Address(int(address) & 0xFFFFFFFF) if address in _NAT64 else None
-        )
+        inner = address.ipv4_mapped or (ipaddress.IPv4Address(int(address) & 0xFFFFFFFF) if address in _NAT64 else None)
         if inner is not None:
             # These forms deliver to the IPv4 address inside: judge that one alone.
             reason = address_refusal(inner, allow_loopback=allow_loopback)
@@ -186,34 +200,31 @@ def _parse_target(url: str) -> _Target | str:
     return _Target(scheme, host, port or default_port, request_path)
 
 
-def _resolve(target: _Target, limits: FetchLimits) -> list[tuple[int, SocketAddress]] | str:
-    """Every address the host resolves to, all checked; one refused address refuses the host."""
+def _resolve(target: _Target, limits: FetchLimits) -> list[tuple[int, SocketAddress]]:
+    """Every address the host resolves to, all checked: one refused address refuses the host."""
     try:
         infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     except socket.gaierror as exc:
         if exc.errno == socket.EAI_NONAME:
-            return f"host {target.host!r} does not resolve"
+            raise _Permanent(f"host {target.host!r} does not resolve") from exc
         raise TransientFetchError(f"cannot resolve {target.host!r}: {exc}") from exc
     addresses: list[tuple[int, SocketAddress]] = []
     for family, _type, _proto, _name, sockaddr in infos:
         if family not in (socket.AF_INET, socket.AF_INET6):
             continue
-        address = ipaddress.ip_address(sockaddr[0])
-        reason = address_refusal(address, allow_loopback=limits.allow_loopback)
+        reason = address_refusal(ipaddress.ip_address(sockaddr[0]), allow_loopback=limits.allow_loopback)
         if reason:
-            return f"host {target.host!r}: {reason}"
+            raise _Permanent(f"host {target.host!r}: {reason}", FileState.REFUSED)
         addresses.append((family, sockaddr))
     if not addresses:
-        return f"host {target.host!r} has no IP address"
+        raise _Permanent(f"host {target.host!r} has no IP address")
     return addresses
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):
     """Connects to addresses checked beforehand, never to a fresh DNS answer; Host stays the URL's host."""
 
-    def __init__(
-        self, host: str, port: int, addresses: list[tuple[int, SocketAddress]], limits: FetchLimits
-    ) -> None:
+    def __init__(self, host: str, port: int, addresses: list[tuple[int, SocketAddress]], limits: FetchLimits) -> None:
         super().__init__(host, port, timeout=limits.read_timeout)
         self._addresses = addresses
         self._connect_timeout = limits.connect_timeout
@@ -282,129 +293,117 @@ def _get(connection: _PinnedHTTPConnection, target: _Target) -> http.client.HTTP
     raise _Permanent(f"HTTP {status}")
 
 
-class _Permanent(Exception):
-    """An answer that will not change on retry; archive() turns it into an ArchivedFile."""
-
-    def __init__(self, detail: str, state: FileState = FileState.FAILED) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.state = state
-
-
 def _store(
     response: http.client.HTTPResponse, *, url: str, bucket: str, key: str, limits: FetchLimits, s3: S3Client
 ) -> ArchivedFile:
-    declared = response.length  # None when chunked or delimited by close
-    if declared is not None and declared > limits.max_bytes:
-        return _too_large(url, f"Content-Length {declared} > {limits.max_bytes}")
+    body = _Body(response, limits.max_bytes)
     content_type = _content_type(response.getheader("Content-Type"))
-    digest = hashlib.sha256()
-    part = _read_part(response, min(PART_SIZE, limits.max_bytes + 1), digest)
-    if len(part) > limits.max_bytes:
-        return _too_large(url, f"body exceeds {limits.max_bytes} bytes")
+    part = body.read_part()
     try:
         if len(part) < PART_SIZE:
-            _check_complete(len(part), declared)
-            metadata = _metadata(url, digest.hexdigest(), len(part))
-            s3.put_object(Bucket=bucket, Key=key, Body=part, ContentType=content_type, Metadata=metadata)
-            size = len(part)
+            body.check_complete()
+            metadata = _metadata(url, body.digest.hexdigest(), body.size)
+            s3.put_object(
+                Bucket=bucket,
+                Key=key,
+                # botocore takes a bytearray as it is (its stubs say bytes): no copy of the part.
+                Body=part,  # type: ignore[arg-type]
+                ContentType=content_type,
+                Metadata=metadata,
+            )
         else:
-            size = _multipart(response, part, digest, declared, url=url, bucket=bucket, key=key, limits=limits, s3=s3)
+            upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key, ContentType=content_type)["UploadId"]
+            try:
+                parts: list[CompletedPartTypeDef] = []
+                while part:
+                    number = len(parts) + 1
+                    answer = s3.upload_part(
+                        Bucket=bucket,
+                        Key=key,
+                        UploadId=upload_id,
+                        PartNumber=number,
+                        Body=part,  # type: ignore[arg-type]
+                    )
+                    parts.append({"ETag": answer["ETag"], "PartNumber": number})
+                    del part  # one part in memory at a time: free this one before reading the next
+                    part = body.read_part()
+                body.check_complete()
+                s3.complete_multipart_upload(
+                    Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+                )
+            except BaseException:
+                _abort(s3, bucket, key, upload_id)
+                raise
+            # S3 fixes metadata when the upload is created, before the sha256 and size exist: a copy onto
+            # itself sets them. Until then the object has no sha256, so a retry does not trust it.
+            s3.copy_object(
+                Bucket=bucket,
+                Key=key,
+                CopySource={"Bucket": bucket, "Key": key},
+                MetadataDirective="REPLACE",
+                ContentType=content_type,
+                Metadata=_metadata(url, body.digest.hexdigest(), body.size),
+            )
     except (ClientError, BotoCoreError) as exc:
         raise TransientFetchError(f"S3 write of s3://{bucket}/{key} failed: {exc}") from exc
-    if size < 0:
-        return _too_large(url, f"body exceeds {limits.max_bytes} bytes")
     return ArchivedFile(
         FileState.ARCHIVED,
         url,
         s3_uri=f"s3://{bucket}/{key}",
         content_type=content_type,
-        size=size,
-        sha256=digest.hexdigest(),
+        size=body.size,
+        sha256=body.digest.hexdigest(),
     )
 
 
-def _multipart(
-    response: http.client.HTTPResponse,
-    first: bytearray,
-    digest: hashlib._Hash,
-    declared: int | None,
-    *,
-    url: str,
-    bucket: str,
-    key: str,
-    limits: FetchLimits,
-    s3: S3Client,
-) -> int:
-    """Upload part by part; the size, or -1 when the body outgrew the limit (nothing is left behind)."""
-    upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
-    try:
-        parts: list[CompletedPartTypeDef] = []
-        size = 0
-        part = first
-        del first  # only `part` may keep a buffer alive
-        while part:
-            number = len(parts) + 1
-            etag = s3.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=part)["ETag"]
-            parts.append({"ETag": etag, "PartNumber": number})
-            size += len(part)
-            del part  # free this part before the next one is read
-            part = _read_part(response, min(PART_SIZE, limits.max_bytes + 1 - size), digest)
-            if size + len(part) > limits.max_bytes:
-                _abort(s3, bucket, key, upload_id)
-                return -1
-        _check_complete(size, declared)
-        s3.complete_multipart_upload(
-            Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
-        )
-    except BaseException:
-        _abort(s3, bucket, key, upload_id)
-        raise
-    # S3 fixes metadata when the upload is created, before the sha256 and size exist: copying the object
-    # onto itself is how they are set. Until then the object lacks sha256, so a retry will not trust it.
-    s3.copy_object(
-        Bucket=bucket,
-        Key=key,
-        CopySource={"Bucket": bucket, "Key": key},
-        MetadataDirective="REPLACE",
-        ContentType=_content_type(response.getheader("Content-Type")),
-        Metadata=_metadata(url, digest.hexdigest(), size),
-    )
-    return size
+class _Body:
+    """The response body read part by part, hashed and counted as it arrives, never past the limit."""
 
+    def __init__(self, response: http.client.HTTPResponse, max_bytes: int) -> None:
+        self._response = response
+        self._max_bytes = max_bytes
+        self._declared = response.length  # None when chunked or delimited by close
+        if self._declared is not None and self._declared > max_bytes:
+            raise _Permanent(f"Content-Length {self._declared} exceeds {max_bytes} bytes", FileState.TOO_LARGE)
+        self.digest = hashlib.sha256()
+        self.size = 0
 
-def _read_part(response: http.client.HTTPResponse, limit: int, digest: hashlib._Hash) -> bytearray:
-    """Up to `limit` bytes of the body, hashed as they arrive; shorter only at the end of the body."""
-    buffer = bytearray(limit)
-    view = memoryview(buffer)
-    filled = 0
-    try:
-        while filled < limit:
-            count = response.readinto(view[filled:])
-            if not count:
-                break
-            digest.update(view[filled : filled + count])
-            filled += count
-    except (OSError, http.client.HTTPException) as exc:
-        raise TransientFetchError(f"reading the body failed after {filled} bytes of a part: {exc!r}") from exc
-    finally:
-        view.release()
-    # Shrinks in place: the short last part costs no copy.
-    del buffer[filled:]
-    return buffer
+    def read_part(self) -> bytearray:
+        """The next PART_SIZE bytes, fewer only at the end of the body."""
+        # One byte past the limit is enough to know the body is too large.
+        limit = min(PART_SIZE, self._max_bytes + 1 - self.size)
+        if self._declared is not None:
+            limit = min(limit, self._declared - self.size)  # a small file gets a small buffer
+        buffer = bytearray(limit)
+        view = memoryview(buffer)
+        filled = 0
+        try:
+            while filled < limit:
+                count = self._response.readinto(view[filled:])
+                if not count:
+                    break
+                self.digest.update(view[filled : filled + count])
+                filled += count
+        except (OSError, http.client.HTTPException) as exc:
+            raise TransientFetchError(f"reading the body failed after {self.size + filled} bytes: {exc!r}") from exc
+        finally:
+            view.release()
+        self.size += filled
+        if self.size > self._max_bytes:
+            raise _Permanent(f"body exceeds {self._max_bytes} bytes", FileState.TOO_LARGE)
+        del buffer[filled:]  # shrinks in place: the short last part costs no copy
+        return buffer
 
-
-def _check_complete(size: int, declared: int | None) -> None:
-    # http.client reports a connection closed early as a plain end of body; Content-Length tells them apart.
-    if declared is not None and size != declared:
-        raise TransientFetchError(f"connection closed after {size} of {declared} bytes")
+    def check_complete(self) -> None:
+        # http.client reports a connection closed early as a plain end of body; Content-Length tells them apart.
+        if self._declared is not None and self.size != self._declared:
+            raise TransientFetchError(f"connection closed after {self.size} of {self._declared} bytes")
 
 
 def _abort(s3: S3Client, bucket: str, key: str, upload_id: str) -> None:
-    try:
+    # The original failure matters more; the bucket's lifecycle rule sweeps an upload this cannot abort.
+    with contextlib.suppress(ClientError, BotoCoreError):
         s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
-    except (ClientError, BotoCoreError):
-        pass  # the original failure matters more; the bucket's lifecycle rule sweeps what is left
 
 
 def _already_archived(url: str, *, bucket: str, key: str, s3: S3Client) -> ArchivedFile | None:
@@ -446,7 +445,3 @@ def _metadata_url(url: str) -> str:
 def _content_type(value: str | None) -> str:
     value = (value or "").strip()
     return value if _CONTENT_TYPE_RE.fullmatch(value) else _DEFAULT_CONTENT_TYPE
-
-
-def _too_large(url: str, detail: str) -> ArchivedFile:
-    return ArchivedFile(FileState.TOO_LARGE, url, detail=detail)
