@@ -166,7 +166,11 @@ class PostbackStore:
             key=lambda event: (event.event_at, event.received_at),
         )
         content = sorted(
-            (item for item in items if item["sk"].startswith(keys.CONTENT_PREFIX)),
+            (
+                {name: value for name, value in item.items() if name not in ("pk", "sk")}
+                for item in items
+                if item["sk"].startswith(keys.CONTENT_PREFIX)
+            ),
             key=lambda entry: int(entry.get("index", 0)),
         )
         return StoredMessage(
@@ -217,6 +221,45 @@ class PostbackStore:
             **extra,
         ):
             yield _event(item)
+
+    def scan_events(
+        self,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        filters: Mapping[str, str] | None = None,
+    ) -> Iterator[StoredEvent]:
+        """Events matching `filters`, read by scanning the whole table, in no particular order.
+
+        For questions no index answers (a status alone, a time window alone); every item is read
+        and paid for, so callers only do this when asked to.
+        """
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {":event": keys.EVENT_PREFIX}
+        clauses = ["begins_with(sk, :event)"]
+        if since:
+            clauses.append("event_at >= :since")
+            values[":since"] = since
+        if until:
+            clauses.append("event_at <= :until")
+            values[":until"] = until
+        for position, (name, wanted) in enumerate(sorted((filters or {}).items())):
+            names[f"#f{position}"] = name
+            values[f":f{position}"] = wanted
+            clauses.append(f"#f{position} = :f{position}")
+        extra: dict[str, Any] = {"ExpressionAttributeNames": names} if names else {}
+        paginator = self.client.get_paginator("scan")
+        try:
+            for page in paginator.paginate(
+                TableName=self._table,
+                FilterExpression=" AND ".join(clauses),
+                ExpressionAttributeValues=_serialise(values),
+                **extra,
+            ):
+                for item in page.get("Items", []):
+                    yield _event(_plain(item))
+        except (ClientError, BotoCoreError) as error:
+            raise StorageUnavailable(str(error)) from error
 
     def _query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
         paginator = self.client.get_paginator("query")
