@@ -5,17 +5,16 @@
 
 from __future__ import annotations
 
-import base64
 import json
-import uuid
 from pathlib import Path
 from typing import Any
+
+from postbacks_tools.lambda_events import POSTBACK_ROUTE, Route, api_gateway_event
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "seeds"
 EVENTS = ROOT / "events"
 PLACEHOLDER_SECRET = "REPLACE-WITH-URL-SECRET"  # noqa: S105 - a placeholder, not a secret
-RESOURCE = "/postbacks/{secret}"
 
 
 def api_event(
@@ -23,49 +22,29 @@ def api_event(
     *,
     secret: str = PLACEHOLDER_SECRET,
     content_type: str | None = "text/xml",
-    method: str = "POST",
     path: str | None = None,
     stage: str = "dev",
     request_id: str | None = None,
-    extra_headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The event API Gateway hands the ingest function for one HTTP request to the postback URL."""
-    path = path if path is not None else f"/postbacks/{secret}"
-    headers = {"Host": "example.execute-api.us-east-1.amazonaws.com", "User-Agent": "postback-sender"}
+    """The event API Gateway hands the ingest function for one POST to the postback URL (or to `path`)."""
+    target = path if path is not None else f"/postbacks/{secret}"
+    headers = [("Host", "example.execute-api.us-east-1.amazonaws.com"), ("User-Agent", "postback-sender")]
     if content_type is not None:
-        headers["Content-Type"] = content_type
-    headers |= extra_headers or {}
-    try:
-        text, is_base64 = body.decode("utf-8"), False
-    except UnicodeDecodeError:
-        # API Gateway base64-encodes bodies it cannot pass as text.
-        text, is_base64 = base64.b64encode(body).decode("ascii"), True
-    request_id = request_id or str(uuid.uuid4())
-    matched = path.startswith("/postbacks/") and path.count("/") == 2
-    return {
-        "resource": RESOURCE if matched else path,
-        "path": path,
-        "httpMethod": method,
-        "headers": headers,
-        "multiValueHeaders": {name: [value] for name, value in headers.items()},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": {"secret": path.rsplit("/", 1)[1]} if matched else None,
-        "stageVariables": None,
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "local",
-            "resourceId": "local",
-            "resourcePath": RESOURCE if matched else path,
-            "httpMethod": method,
-            "path": f"/{stage}{path}",
-            "stage": stage,
-            "requestId": request_id,
-            "identity": {"sourceIp": "127.0.0.1", "userAgent": "postback-sender"},
-        },
-        "body": text,
-        "isBase64Encoded": is_base64,
-    }
+        headers.append(("Content-Type", content_type))
+    parameters = POSTBACK_ROUTE.match("POST", target)
+    event = api_gateway_event(
+        method="POST",
+        target=target,
+        headers=headers,
+        body=body,
+        source_ip="192.0.2.10",
+        route=POSTBACK_ROUTE if parameters is not None else Route(target),
+        path_parameters=parameters or {},
+        stage=stage,
+    )
+    if request_id is not None:
+        event["requestContext"]["requestId"] = request_id
+    return event
 
 
 def _content_type(name: str) -> str | None:
