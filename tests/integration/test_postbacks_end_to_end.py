@@ -12,7 +12,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
@@ -21,13 +21,12 @@ from tests.unit.media_server import SMALL_BODY, MediaServer, generated
 from tests.unit.test_seed_examples import BROKEN, WELL_FORMED
 
 SEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "seeds"
-T = TypeVar("T")
 
 
 def post(url: str, body: bytes, content_type: str = "text/xml") -> tuple[int, dict[str, Any]]:
-    request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": content_type})  # noqa: S310
+    request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": content_type})
     try:
-        with urllib.request.urlopen(request, timeout=15) as answer:  # noqa: S310 - our own URL
+        with urllib.request.urlopen(request, timeout=15) as answer:
             return answer.status, json.loads(answer.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
@@ -37,7 +36,7 @@ def content_type(name: str) -> str:
     return "application/json" if name.endswith(".json") else "text/xml"
 
 
-def eventually(check: Callable[[], T | None], seconds: float = 30.0) -> T:
+def eventually[T](check: Callable[[], T | None], seconds: float = 30.0) -> T:
     """The queue worker runs on its own time: poll until `check` gives a value."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -58,7 +57,7 @@ def items(target: Target, key: str) -> list[dict[str, Any]]:
     return answer["Items"]  # type: ignore[no-any-return]
 
 
-@pytest.fixture()
+@pytest.fixture
 def media() -> Iterator[MediaServer]:
     with MediaServer() as server:
         yield server
@@ -125,7 +124,7 @@ def test_mms_mo_media_lands_in_s3_and_in_show(target: Target, media: MediaServer
     assert post(target.postback_url, body)[0] == 200
 
     def shown() -> dict[str, Any] | None:
-        completed = subprocess.run(  # noqa: S603 - our own console script
+        completed = subprocess.run(
             [sys.executable, "-m", "postbacks_tools.cli", "show", tracking_id, "--json"],
             capture_output=True,
             text=True,
