@@ -5,7 +5,6 @@ The one place that knows the code list and the status ranking.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -99,15 +98,11 @@ _FAILURE_WORDS: tuple[tuple[str, Status], ...] = (
     ("rejected", Status.REJECTED),
     ("failed", Status.FAILED),
 )
-_CODE_SHAPE = re.compile(r"^[A-Z][0-9]{3}$")
 
 
 def lookup(code: str) -> CodeInfo:
     return CODES.get(code, UNRECOGNISED)
 
-
-def is_code_shaped(code: str) -> bool:
-    return bool(_CODE_SHAPE.match(code))
 
 
 def status_for(code: str, status_text: str | None) -> Status:

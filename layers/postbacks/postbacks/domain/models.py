@@ -23,38 +23,6 @@ class Dialect(StrEnum):
 Text = Annotated[str, StringConstraints(max_length=4096)]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 
-# Canonical fields a postback may carry, in the order a person reads them.
-FIELD_NAMES: tuple[str, ...] = (
-    "tracking_id",
-    "code",
-    "origin",
-    "status_text",
-    "status_details",
-    "from",
-    "from_mask",
-    "to",
-    "operator_id",
-    "operator_name",
-    "mms_id",
-    "sent_as",
-    "handset",
-    "os",
-    "aggregator_id",
-    "client_reference",
-    "transaction_id",
-    "timestamp_original",
-    "keyword",
-    "text",
-    "subject",
-    "content",
-    "copy_to",
-    "audio_name",
-    "video_name",
-    "notification_id",
-    "notification_created_original",
-)
-
-
 class Postback(BaseModel):
     """One postback, whatever dialect it came in. `status` and UTC timestamps are derived here."""
 
@@ -129,7 +97,3 @@ class Postback(BaseModel):
         fields.pop("dialect", None)
         blob = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(blob.encode()).hexdigest()[:32]
-
-    @property
-    def from_number(self) -> str | None:
-        return self.from_
