@@ -20,7 +20,7 @@ def save(store: PostbackStore, name: str) -> None:
         store.save(postback, "2026-11-22T10:00:00.000Z")
 
 
-@pytest.fixture()
+@pytest.fixture
 def filled(stack: StackResources) -> StackResources:
     store = PostbackStore(stack.table_name)
     for name in ("001_mms_mt_n101_binary.xml", "001_mms_mt_n102_binary.xml", "004_sms_mo_n211.xml"):

@@ -1,167 +1,219 @@
-"""`postbacks`: read what the receiver stored, from the local stack or a deployed one.
+"""`postbacks`: find, explain, replay and redrive what the receiver stored, on the local stack or a deployed one.
 
-Target: `--table/--bucket` (or TABLE_NAME/BUCKET_NAME), else `--stack NAME` (a deployed stack's outputs),
-else the local stack found at AWS_ENDPOINT_URL.
+Target: `--stack NAME` (a deployed stack's CloudFormation outputs; honours AWS_PROFILE / --profile and
+--region), else resources named with --table/--bucket/--queue-url/--dlq-url or TABLE_NAME, else the
+local stack at AWS_ENDPOINT_URL (`make run` prints it).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from pathlib import Path
 
-from postbacks.storage.store import INDEX_FOR, PostbackStore, StorageUnavailable, StoredEvent
+from botocore.exceptions import BotoCoreError, ClientError
 
-# The most selective lookup serves the query; the others become filters on its results.
-_INDEX_PREFERENCE = ("mms_id", "to", "from", "code")
-EXIT_NOT_FOUND = 3
-EXIT_TARGET = 2
+from postbacks.domain.codes import Status
+from postbacks.storage import aws
+from postbacks.storage.quarantine import Quarantine, QuarantineUnavailable
+from postbacks.storage.store import PostbackStore, StorageUnavailable
+from postbacks_tools import dlq, messages, output, replay, send, stats, targets, when
+from postbacks_tools.output import Exit
+from postbacks_tools.targets import Target, TargetError
 
+# Kept for callers of the first version of this module.
+EXIT_NOT_FOUND = Exit.NOT_FOUND
+EXIT_TARGET = Exit.USAGE
+EXIT_FAILED = Exit.FAILED
 
-@dataclass(frozen=True, slots=True)
-class Target:
-    table_name: str
-    bucket_name: str | None
-
-
-class TargetError(Exception):
-    pass
-
-
-def resolve_target(args: argparse.Namespace) -> Target:
-    table = args.table or os.environ.get("TABLE_NAME")
-    if table:
-        return Target(table, args.bucket or os.environ.get("BUCKET_NAME"))
-    if args.stack:
-        return _deployed_stack(args.stack, args.region)
-    if os.environ.get("AWS_ENDPOINT_URL"):
-        from postbacks_tools.stack_resources import find_stack_resources
-
-        try:
-            local = find_stack_resources(region=args.region)
-        except Exception as error:  # noqa: BLE001 - any failure here means "no local stack there"
-            raise TargetError(
-                f"no local stack at AWS_ENDPOINT_URL={os.environ['AWS_ENDPOINT_URL']} ({error}); is `make run` up?"
-            ) from error
-        return Target(local.table_name, local.bucket_name)
-    raise TargetError("no target: pass --stack NAME, set TABLE_NAME, or set AWS_ENDPOINT_URL to the local stack")
-
-
-def _deployed_stack(name: str, region: str | None) -> Target:
-    import boto3
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    client = boto3.client("cloudformation", region_name=region)
-    try:
-        stack = client.describe_stacks(StackName=name)["Stacks"][0]
-    except (ClientError, BotoCoreError) as error:
-        raise TargetError(f"no stack named {name} in {client.meta.region_name} ({error})") from error
-    outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
-    if "TableName" not in outputs:
-        raise TargetError(f"stack {name} has no TableName output: is it a postbacks stack?")
-    return Target(outputs["TableName"], outputs.get("BucketName"))
-
-
-def show(store: PostbackStore, tracking_id: str, as_json: bool) -> int:
-    message = store.get_message(tracking_id)
-    if message is None:
-        print(f"no message with tracking id {tracking_id}", file=sys.stderr)
-        return EXIT_NOT_FOUND
-    document = {
-        "tracking_id": message.message_key,
-        "status": message.status,
-        "status_code": message.status_code,
-        "events": [event.as_json() for event in message.events],
-        "content": message.content,
-    }
-    if as_json:
-        print(json.dumps(document, ensure_ascii=False))
-        return 0
-    print(f"{message.message_key}  {message.status} ({message.status_code})")
-    for event in message.events:
-        fields = event.fields
-        when = fields.get("timestamp") or f"received {event.received_at}"
-        print(f"  {when:<26} {fields.get('code', ''):<5} {fields.get('status', ''):<14} {fields.get('status_text', '')}")
-    for entry in message.content:
-        print(f"  file {entry.get('index')}: {entry.get('state')} {entry.get('s3_uri') or entry.get('url', '')}")
-    return 0
-
-
-def list_events(store: PostbackStore, args: argparse.Namespace) -> int:
-    wanted = {name: value for name in _INDEX_PREFERENCE if (value := getattr(args, name)) is not None}
-    if not wanted:
-        print("list needs at least one of --to, --from, --mms-id, --code (each served by an index)", file=sys.stderr)
-        return EXIT_TARGET
-    attribute = next(name for name in _INDEX_PREFERENCE if name in wanted)
-    filters = {name: value for name, value in wanted.items() if name != attribute}
-    events = store.list_events(attribute, wanted[attribute], filters=filters, since=args.since, until=args.until)
-    for count, event in enumerate(_limited(events, args.limit), start=1):
-        if args.json:
-            print(json.dumps(event.as_json(), ensure_ascii=False))
-        else:
-            fields = event.fields
-            print(
-                f"{event.event_at:<26} {event.message_key:<28} {fields.get('code', ''):<5}"
-                f" {fields.get('status', ''):<14} to={fields.get('to', '')} from={fields.get('from', '')}"
-            )
-        if count % 1000 == 0:
-            sys.stdout.flush()
-    return 0
-
-
-def _limited(events: Iterator[StoredEvent], limit: int | None) -> Iterator[StoredEvent]:
-    for count, event in enumerate(events):
-        if limit is not None and count >= limit:
-            return
-        yield event
+_EPILOG = """\
+exit codes: 0 ok, 1 some items failed, 2 usage or target error, 3 not found.
+examples:
+  postbacks show 'TU1TXzU5Nzg3OQ=='
+  postbacks list --to 16501112222 --since 7d
+  postbacks --stack postbacks-prod --region eu-west-1 stats --since 24h
+"""
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="postbacks", description=__doc__)
-    root.add_argument("--stack", help="a deployed stack's name (reads its CloudFormation outputs)")
-    root.add_argument("--region", help="AWS region (default: the AWS environment's)")
-    root.add_argument("--table", help="DynamoDB table name (overrides --stack)")
-    root.add_argument("--bucket", help="S3 bucket name (overrides --stack)")
-    commands = root.add_subparsers(dest="command", required=True)
+    root = argparse.ArgumentParser(
+        prog="postbacks", description=__doc__, epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    _target_options(root, default=None)
+    # The same options after the command (`postbacks list --stack X`); SUPPRESS keeps the root's value otherwise.
+    common = argparse.ArgumentParser(add_help=False)
+    _target_options(common, default=argparse.SUPPRESS)
+    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    show_cmd = commands.add_parser("show", help="one message and its timeline")
-    show_cmd.add_argument("tracking_id")
+    show_cmd = commands.add_parser(
+        "show", parents=[common], help="one message: status, timeline, archived media with S3 URIs"
+    )
+    show_cmd.add_argument("tracking_id", help="the tracking id, or a derived key (mms:<id>, txn:<id>, pb:<hash>)")
     show_cmd.add_argument("--json", action="store_true", help="one JSON object")
 
-    list_cmd = commands.add_parser("list", help="events by recipient, sender, MMS id or code (index queries)")
-    list_cmd.add_argument("--to", help=f"recipient (index {INDEX_FOR['to']})")
-    list_cmd.add_argument("--from", dest="from", help=f"sender (index {INDEX_FOR['from']})")
-    list_cmd.add_argument("--mms-id", dest="mms_id", help=f"MMS id (index {INDEX_FOR['mms_id']})")
-    list_cmd.add_argument("--code", help=f"postback code (index {INDEX_FOR['code']})")
-    list_cmd.add_argument("--since", help="UTC ISO 8601 lower bound on the event time")
-    list_cmd.add_argument("--until", help="UTC ISO 8601 upper bound on the event time")
-    list_cmd.add_argument("--limit", type=int, help="at most this many events (newest first)")
+    list_cmd = commands.add_parser(
+        "list",
+        parents=[common],
+        help="events by recipient, sender, MMS id or code (index queries; newest first)",
+        description=messages.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    list_cmd.add_argument("--to", help=f"recipient number ({messages.index_help('to')})")
+    list_cmd.add_argument("--from", dest="from", help=f"sender number or shortcode ({messages.index_help('from')})")
+    list_cmd.add_argument("--mms-id", dest="mms_id", help=f"saved MMS id ({messages.index_help('mms_id')})")
+    list_cmd.add_argument("--code", type=str.upper, help=f"postback code, e.g. E102 ({messages.index_help('code')})")
+    list_cmd.add_argument(
+        "--status",
+        choices=[status.value for status in Status],
+        metavar="STATUS",
+        help="sent, delivered, failed, expired, rejected, not_supported, received ...: filters an index"
+        " query's results; alone it has no index and needs --scan",
+    )
+    _window(list_cmd, since_default=None)
+    list_cmd.add_argument("--limit", type=_positive, help="at most this many events")
+    list_cmd.add_argument("--scan", action="store_true", help="allow a full table scan when no index fits")
     list_cmd.add_argument("--json", action="store_true", help="JSON lines")
+
+    stats_cmd = commands.add_parser(
+        "stats",
+        parents=[common],
+        help="counts by code, status and operator, and the delivery rate, over a time window",
+        description=stats.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _window(stats_cmd, since_default="24h")
+    stats_cmd.add_argument("--json", action="store_true", help="one JSON object")
+
+    rejected_cmd = commands.add_parser(
+        "rejected", parents=[common], help="bodies kept in S3 because they were refused or could not be stored"
+    )
+    rejected_cmd.add_argument("--reason", help="one reason, e.g. malformed_xml, or storage_unavailable for unstored/")
+    rejected_cmd.add_argument("--limit", type=_positive, help="at most this many bodies")
+    rejected_cmd.add_argument("--detail", action="store_true", help="add the recorded detail (one request per body)")
+    rejected_cmd.add_argument("--json", action="store_true", help="JSON lines")
+
+    replay_cmd = commands.add_parser(
+        "replay",
+        parents=[common],
+        help="run kept bodies again through the current parser and store",
+        description=replay.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    replay_cmd.add_argument("keys", nargs="*", metavar="KEY", help="keys as `rejected` prints them, or s3:// URIs")
+    replay_cmd.add_argument("--reason", help="every body kept with this reason")
+    replay_cmd.add_argument("--all", action="store_true", help="every kept body (quarantine/ and unstored/)")
+    replay_cmd.add_argument("--json", action="store_true", help="JSON lines, one per body")
+
+    dlq_cmd = commands.add_parser(
+        "dlq",
+        parents=[common],
+        help="what sits in the dead-letter queue and why (a peek: nothing is consumed)",
+        description=dlq.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    dlq_cmd.add_argument("--limit", type=_positive, default=50, help="at most this many messages (default 50)")
+    dlq_cmd.add_argument("--json", action="store_true", help="JSON lines")
+
+    redrive_cmd = commands.add_parser(
+        "redrive", parents=[common], help="move the dead-letter queue's messages back to the work queue"
+    )
+    redrive_cmd.add_argument("--limit", type=_positive, help="move at most this many")
+
+    send_cmd = commands.add_parser(
+        "send",
+        help="POST sample postbacks to a postback URL and print each answer (a smoke test)",
+        description=send.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    send_cmd.add_argument("files", nargs="+", type=Path, metavar="FILE", help="events/*.json, .xml or .json bodies")
+    send_cmd.add_argument(
+        "--url", default=os.environ.get("POSTBACK_URL"), help="the postback URL with its secret (default $POSTBACK_URL)"
+    )
+    send_cmd.add_argument("--form", choices=send.FORMS, default="raw", help="raw body, xml= form field, or JSON")
+    send_cmd.add_argument("--timeout", type=float, default=10.0, help="seconds per request (the vendor waits 10)")
     return root
+
+
+def _target_options(parser: argparse.ArgumentParser, default: object) -> None:
+    group = parser.add_argument_group("target (before or after the command)")
+    group.add_argument("--stack", default=default, help="a deployed stack's name (reads its CloudFormation outputs)")
+    group.add_argument("--region", default=default, help="AWS region (default: AWS_DEFAULT_REGION / the profile's)")
+    group.add_argument("--profile", default=default, help="AWS profile (default: AWS_PROFILE)")
+    group.add_argument("--table", default=default, help="DynamoDB table name (overrides the stack's)")
+    group.add_argument("--bucket", default=default, help="S3 bucket name (overrides the stack's)")
+    group.add_argument("--queue-url", dest="queue_url", default=default, help="work queue URL (overrides the stack's)")
+    group.add_argument(
+        "--dlq-url", dest="dlq_url", default=default, help="dead-letter queue URL (overrides the stack's)"
+    )
+
+
+def _window(command: argparse.ArgumentParser, since_default: str | None) -> None:
+    default = when.since(since_default) if since_default else None
+    command.add_argument(
+        "--since",
+        type=when.since,
+        default=default,
+        help=f"events at or after: {when.FORMS}" + (f" (default {since_default})" if since_default else ""),
+    )
+    command.add_argument("--until", type=when.until, help="events at or before (a bare date includes that day)")
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        target = resolve_target(args)
+        return _run(args)
     except TargetError as error:
-        print(f"postbacks: {error}", file=sys.stderr)
-        return EXIT_TARGET
-    store = PostbackStore(target.table_name)
-    try:
-        if args.command == "show":
-            return show(store, args.tracking_id, args.json)
-        return list_events(store, args)
-    except StorageUnavailable as error:
-        print(f"postbacks: cannot read table {target.table_name}: {error}", file=sys.stderr)
-        return EXIT_TARGET
+        output.error(str(error))
+        return Exit.USAGE
+    except (StorageUnavailable, QuarantineUnavailable, BotoCoreError, ClientError) as error:
+        output.error(targets.explain(error))
+        return Exit.USAGE
     except BrokenPipeError:  # `postbacks list | head`
-        return 0
+        return Exit.OK
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "send":
+        return send.run(args.files, args.url, args.form, args.timeout)
+    if args.command == "replay" and sum((bool(args.keys), args.reason is not None, args.all)) != 1:
+        output.error("replay needs exactly one of: KEY..., --reason REASON, --all")
+        return Exit.USAGE
+    targets.use_aws(args.profile, args.region)
+    target = targets.resolve_target(args)
+    command = args.command
+    if command == "show":
+        return messages.show(PostbackStore(target.table()), args.tracking_id, args.json)
+    if command == "list":
+        return messages.list_events(PostbackStore(target.table()), args)
+    if command == "stats":
+        return stats.run(PostbackStore(target.table()), args.since, args.until, args.json)
+    if command == "rejected":
+        return replay.list_rejected(Quarantine(target.bucket()), args.reason, args.limit, args.detail, args.json)
+    if command == "replay":
+        return _replay(target, args)
+    if command == "dlq":
+        return dlq.show(aws.sqs(), target.dead_letter_queue(), args.limit, args.json)
+    if command == "redrive":
+        return dlq.redrive(aws.sqs(), target.dead_letter_queue(), target.queue(), args.limit)
+    raise AssertionError(f"unhandled command {command}")
+
+
+def _replay(target: Target, args: argparse.Namespace) -> int:
+    ingestor = replay.ingestor_for(target)
+    return replay.replay(ingestor.quarantine, ingestor, target.bucket(), args.keys, args.reason, args.json)
 
 
 if __name__ == "__main__":
     sys.exit(main())
-

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from postbacks.domain import timestamps
 from postbacks.storage import aws
 
 if TYPE_CHECKING:
@@ -16,10 +18,16 @@ if TYPE_CHECKING:
 
 REJECTED_PREFIX = "quarantine/"
 UNSTORED_PREFIX = "unstored/"
+# The reason recorded for bodies kept under unstored/ (see Ingestor._keep_unstored).
+UNSTORED_REASON = "storage_unavailable"
 
 
 class QuarantineUnavailable(Exception):
     pass
+
+
+class KeptBodyNotFound(Exception):
+    """No kept body under that key (already replayed, or never kept)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +37,36 @@ class KeptBody:
     content_type: str | None
     request_id: str
     received_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class KeptObject:
+    """One kept body as a listing shows it, without reading it."""
+
+    key: str
+    reason: str
+    size: int
+    stored_at: str  # when S3 got it, UTC ISO 8601
+
+
+def reason_of(key: str) -> str:
+    """`quarantine/<reason>/...` gives the reason; `unstored/...` the storage outage."""
+    if key.startswith(UNSTORED_PREFIX):
+        return UNSTORED_REASON
+    return key.removeprefix(REJECTED_PREFIX).split("/", 1)[0]
+
+
+def prefixes_for(reason: str | None) -> tuple[str, ...]:
+    if reason is None:
+        return (REJECTED_PREFIX, UNSTORED_PREFIX)
+    if reason in (UNSTORED_REASON, UNSTORED_PREFIX.rstrip("/")):
+        return (UNSTORED_PREFIX,)
+    return (f"{REJECTED_PREFIX}{reason}/",)
+
+
+def is_kept_key(key: str) -> bool:
+    # Anything else in the bucket (media/) is never read or deleted as a kept body.
+    return key.startswith((REJECTED_PREFIX, UNSTORED_PREFIX)) and not key.endswith("/")
 
 
 class Quarantine:
@@ -43,6 +81,59 @@ class Quarantine:
     def keep_unstored(self, raw: bytes, kept: KeptBody) -> str:
         """A valid body we could not store (DynamoDB down): the sender retries, and this copy is a backstop."""
         return self._put(UNSTORED_PREFIX, raw, kept)
+
+    # --- reads, for the operator's replay ----------------------------------------------------------
+
+    def uri(self, key: str) -> str:
+        return f"s3://{self._bucket}/{key}"
+
+    def list_kept(self, reason: str | None = None) -> Iterator[KeptObject]:
+        """Kept bodies, oldest day first (keys carry the date), under one reason or all of them."""
+        client = self._client or aws.s3()
+        paginator = client.get_paginator("list_objects_v2")
+        try:
+            for prefix in prefixes_for(reason):
+                for page in paginator.paginate(Bucket=self._bucket, Prefix=prefix):
+                    for item in page.get("Contents", []):
+                        key = item["Key"]
+                        if is_kept_key(key):
+                            stored_at = timestamps.to_utc_iso(item["LastModified"])
+                            yield KeptObject(key, reason_of(key), item["Size"], stored_at)
+        except (ClientError, BotoCoreError) as error:
+            raise QuarantineUnavailable(str(error)) from error
+
+    def describe_kept(self, key: str) -> KeptBody:
+        """What was recorded beside a kept body (one HEAD request, the body is not read)."""
+        client = self._client or aws.s3()
+        try:
+            answer = client.head_object(Bucket=self._bucket, Key=self._checked(key))
+        except (ClientError, BotoCoreError) as error:
+            raise _read_error(error, key) from error
+        return _kept_body(key, answer.get("Metadata", {}))
+
+    def read_kept(self, key: str) -> tuple[bytes, KeptBody]:
+        """A kept body, byte for byte, and what was recorded beside it."""
+        client = self._client or aws.s3()
+        try:
+            answer = client.get_object(Bucket=self._bucket, Key=self._checked(key))
+            raw = answer["Body"].read()
+        except (ClientError, BotoCoreError) as error:
+            raise _read_error(error, key) from error
+        return raw, _kept_body(key, answer.get("Metadata", {}))
+
+    def delete_kept(self, key: str) -> None:
+        """Remove a kept body once it is stored (the bucket's versioning keeps the old version a while)."""
+        client = self._client or aws.s3()
+        try:
+            client.delete_object(Bucket=self._bucket, Key=self._checked(key))
+        except (ClientError, BotoCoreError) as error:
+            raise QuarantineUnavailable(str(error)) from error
+
+    @staticmethod
+    def _checked(key: str) -> str:
+        if not is_kept_key(key):
+            raise KeptBodyNotFound(f"{key} is not under {REJECTED_PREFIX} or {UNSTORED_PREFIX}")
+        return key
 
     def _put(self, prefix: str, raw: bytes, kept: KeptBody) -> str:
         day = datetime.now(UTC).strftime("%Y/%m/%d")
@@ -65,3 +156,20 @@ class Quarantine:
         except (ClientError, BotoCoreError) as error:
             raise QuarantineUnavailable(str(error)) from error
         return f"s3://{self._bucket}/{key}"
+
+
+def _kept_body(key: str, metadata: dict[str, str]) -> KeptBody:
+    return KeptBody(
+        reason=metadata.get("reason") or reason_of(key),
+        detail=unquote(metadata.get("detail", "")),
+        content_type=unquote(metadata.get("content-type", "")) or None,
+        request_id=unquote(key.rsplit("/", 1)[-1]),
+        received_at=metadata.get("received-at", ""),
+    )
+
+
+def _read_error(error: ClientError | BotoCoreError, key: str) -> Exception:
+    code = error.response.get("Error", {}).get("Code", "") if isinstance(error, ClientError) else ""
+    if code in ("NoSuchKey", "404", "NotFound"):
+        return KeptBodyNotFound(f"no kept body at {key}")
+    return QuarantineUnavailable(str(error))

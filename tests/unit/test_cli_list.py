@@ -1,0 +1,180 @@
+"""`postbacks show` (timeline and media) and `list` (filters, the index serving each, --scan) on moto."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from postbacks.domain import decoding, parsing
+from postbacks.storage.store import PostbackStore
+from postbacks_tools import cli, messages
+from postbacks_tools.output import Progress
+from postbacks_tools.stack_resources import StackResources
+
+SEEDS = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "seeds"
+MMS_MO = (
+    b"<POSTBACK><NOTIFICATION><ORIGIN>MMS_MO</ORIGIN><CODE>N401</CODE><FROM>13217949521</FROM><TO>74700</TO>"
+    b"<TRACKINGID>MMS_MO_cli1</TRACKINGID><TIMESTAMP>2014-02-03T11:19:49-05:00</TIMESTAMP><CONTENT>"
+    b"<FILE>https://media.example.com/a.jpg</FILE><FILE>https://media.example.com/b.mp4</FILE>"
+    b"</CONTENT></NOTIFICATION></POSTBACK>"
+)
+
+
+def save(store: PostbackStore, body: bytes) -> None:
+    for postback in parsing.parse(decoding.payload(body, None)).postbacks:
+        store.save(postback, "2026-11-22T10:00:00.000Z")
+
+
+@pytest.fixture
+def filled(stack: StackResources) -> StackResources:
+    store = PostbackStore(stack.table_name)
+    for name in ("001_mms_mt_n101_binary.xml", "001_mms_mt_n102_binary.xml", "004_sms_mo_n211.xml"):
+        save(store, (SEEDS / name).read_bytes())
+    return stack
+
+
+def run(stack: StackResources, *arguments: str) -> int:
+    return cli.main(["--table", stack.table_name, *arguments])
+
+
+def json_lines(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines()]
+
+
+# --- show ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def with_media(stack: StackResources) -> StackResources:
+    store = PostbackStore(stack.table_name)
+    save(store, MMS_MO)
+    uri = f"s3://{stack.bucket_name}/media/MMS_MO_cli1/000"
+    archived = {"state": "archived", "url": "https://media.example.com/a.jpg", "s3_uri": uri, "size": 2048}
+    store.record_content("MMS_MO_cli1", 0, archived | {"content_type": "image/jpeg", "sha256": "ab" * 32})
+    return stack
+
+
+def test_show_lists_archived_media_with_its_s3_uri_and_the_file_not_yet_fetched(
+    with_media: StackResources, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(with_media, "show", "MMS_MO_cli1") == 0
+
+    out = capsys.readouterr().out
+    assert f"s3://{with_media.bucket_name}/media/MMS_MO_cli1/000" in out
+    assert "image/jpeg" in out
+    assert "2.0 KiB" in out
+    (pending,) = [line for line in out.splitlines() if "b.mp4" in line]
+    assert "pending" in pending
+
+
+def test_show_json_carries_media_beside_the_raw_content_records(
+    with_media: StackResources, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(with_media, "show", "MMS_MO_cli1", "--json") == 0
+
+    document = json.loads(capsys.readouterr().out)
+    assert [item["state"] for item in document["media"]] == ["archived", "pending"]
+    assert document["media"][0]["s3_uri"].endswith("/media/MMS_MO_cli1/000")
+    assert len(document["content"]) == 1
+
+
+def test_show_prints_the_timeline_as_a_table(filled: StackResources, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(filled, "show", "TU1TXzU5Nzg3OQ==") == 0
+
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "TU1TXzU5Nzg3OQ==: delivered (N102)"
+    assert lines[2].split()[:3] == ["EVENT", "AT", "CODE"]
+    assert [line.split()[1] for line in lines[3:5]] == ["N101", "N102"]
+
+
+# --- list ----------------------------------------------------------------------------------------------
+
+
+def test_status_alone_has_no_index_and_asks_for_scan(
+    filled: StackResources, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(filled, "list", "--status", "delivered") == cli.EXIT_TARGET
+
+    err = capsys.readouterr().err
+    assert "no index" in err
+    assert "--scan" in err
+
+
+def test_status_with_scan_reads_the_table(filled: StackResources, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(filled, "list", "--status", "delivered", "--scan", "--json") == 0
+
+    (line,) = json_lines(capsys.readouterr().out)
+    assert line["code"] == "N102"
+
+
+def test_status_filters_an_index_query(filled: StackResources, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(filled, "list", "--to", "16501112222", "--status", "sent", "--json") == 0
+
+    assert [line["code"] for line in json_lines(capsys.readouterr().out)] == ["N101"]
+
+
+def test_since_and_until_bound_the_index_sort_key(filled: StackResources, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(filled, "list", "--to", "16501112222", "--since", "2012-06-07T12:27:30Z", "--json") == 0
+    assert [line["code"] for line in json_lines(capsys.readouterr().out)] == ["N102"]
+
+    assert run(filled, "list", "--to", "16501112222", "--until", "2012-06-07T12:27:30Z", "--json") == 0
+    assert [line["code"] for line in json_lines(capsys.readouterr().out)] == ["N101"]
+
+
+def test_a_bare_until_date_includes_that_whole_day(filled: StackResources, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(filled, "list", "--from", "60856", "--since", "2012-06-07", "--until", "2012-06-07", "--json") == 0
+
+    assert sorted(line["code"] for line in json_lines(capsys.readouterr().out)) == ["N101", "N102"]
+
+
+def test_relative_since_leaves_out_older_events(filled: StackResources, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(filled, "list", "--to", "16501112222", "--since", "24h", "--json") == 0
+
+    assert capsys.readouterr().out == ""
+
+
+def test_code_is_matched_whatever_its_case_and_newest_comes_first(
+    filled: StackResources, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(filled, "list", "--mms-id", "39597", "--json") == 0
+    assert [line["code"] for line in json_lines(capsys.readouterr().out)] == ["N102", "N101"]
+
+    assert run(filled, "list", "--code", "n102", "--limit", "1", "--json") == 0
+    assert [line["code"] for line in json_lines(capsys.readouterr().out)] == ["N102"]
+
+
+def test_list_prints_a_table_with_a_header(filled: StackResources, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(filled, "list", "--from", "16311112222") == 0
+
+    header, row = capsys.readouterr().out.splitlines()
+    assert header.split()[:3] == ["EVENT", "AT", "MESSAGE"]
+    assert "N211" in row
+    assert "received" in row
+
+
+def test_a_bad_time_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["list", "--to", "1", "--since", "yesterday"])
+
+    assert exit_info.value.code == 2
+    assert "24h, 7d" in capsys.readouterr().err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_each_page_the_paginator_fetches_advances_the_progress(filled: StackResources) -> None:
+    store = PostbackStore(filled.table_name)
+    progress = Progress("reading pages", stream=_Terminal())
+
+    with messages._count_pages(store, "Query", progress):
+        list(store.list_events("to", "16501112222"))
+    list(store.list_events("to", "16501112222"))  # after the block: no longer counted
+
+    assert progress.done == 1

@@ -1,0 +1,88 @@
+"""`postbacks stats`: counts by code, status and operator over a window, read through the by_code index."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from postbacks.domain import decoding, parsing
+from postbacks.storage.store import PostbackStore
+from postbacks_tools import cli
+from postbacks_tools.stack_resources import StackResources
+
+SEEDS = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "seeds"
+# Two MT messages delivered, one expired, one failed, one rejected (E102 without a timestamp: its event
+# time is when it was received), and two "sent" on the way.
+CAMPAIGN = (
+    "000_sms_mt_n201.xml",
+    "000_sms_mt_n202.xml",
+    "001_mms_mt_n101_binary.xml",
+    "001_mms_mt_n102_binary.xml",
+    "003_mms_mt_n103.json",
+    "003_mms_mt_e101.json",
+    "002_mms_mt_e102.xml",
+)
+
+
+@pytest.fixture
+def campaign(stack: StackResources) -> StackResources:
+    store = PostbackStore(stack.table_name)
+    for name in CAMPAIGN:
+        for postback in parsing.parse(decoding.payload((SEEDS / name).read_bytes(), None)).postbacks:
+            store.save(postback, "2020-01-01T00:00:00.000Z")
+    return stack
+
+
+def stats(stack: StackResources, capsys: pytest.CaptureFixture[str], *window: str) -> dict[str, object]:
+    assert cli.main(["--table", stack.table_name, "stats", *window, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)  # type: ignore[no-any-return]
+
+
+def test_counts_by_code_status_and_operator_with_the_delivery_rate(
+    campaign: StackResources, capsys: pytest.CaptureFixture[str]
+) -> None:
+    document = stats(campaign, capsys, "--since", "2010-01-01")
+
+    assert document["events"] == 7
+    assert document["by_code"] == dict.fromkeys(("E101", "E102", "N101", "N102", "N103", "N201", "N202"), 1)
+    assert document["by_status"] == {"sent": 2, "delivered": 2, "expired": 1, "failed": 1, "rejected": 1}
+    assert document["delivery_rate"] == 0.4  # 2 delivered of 5 final outcomes
+    operators = document["by_operator"]
+    assert isinstance(operators, dict)
+    assert operators["0001470"]["name"] == "AT&T"
+    assert operators["0001470"]["delivery_rate"] == 0.3333  # N202 delivered; N103 expired, E101 failed
+    assert operators["0001570"]["delivery_rate"] == 1.0
+    assert operators["31004"]["delivery_rate"] == 0.0
+
+
+def test_the_window_bounds_what_is_counted(campaign: StackResources, capsys: pytest.CaptureFixture[str]) -> None:
+    document = stats(campaign, capsys, "--since", "2013-01-01", "--until", "2013-12-31")
+
+    assert document["by_code"] == {"N201": 1, "N202": 1}
+    assert document["delivery_rate"] == 1.0
+
+
+def test_the_default_window_is_the_last_24_hours(campaign: StackResources, capsys: pytest.CaptureFixture[str]) -> None:
+    document = stats(campaign, capsys)
+
+    assert document["events"] == 0
+    assert document["delivery_rate"] is None
+
+
+def test_the_report_for_people_gives_the_rate_and_the_operators(
+    campaign: StackResources, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["--table", campaign.table_name, "stats", "--since", "2010-01-01"]) == 0
+
+    out = capsys.readouterr().out
+    assert "delivery rate: 40.0% (2 delivered of 5 final outcomes)" in out
+    assert "0001470 (AT&T)" in out
+
+
+def test_help_says_the_window_is_read_through_by_code(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["stats", "--help"])
+
+    assert "by_code" in capsys.readouterr().out

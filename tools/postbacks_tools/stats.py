@@ -1,0 +1,125 @@
+"""`stats`: what happened in a time window: events by code, status and operator, and the delivery rate.
+
+No index is keyed on time alone, so the window is read through `by_code`: one query per known code
+(`code = :c AND event_at >= :since`), never a scan. Codes outside the known list (stored as
+`unrecognised`) are not counted; `postbacks list --code N301` finds those.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from postbacks.domain.codes import CODES, Status
+from postbacks.storage.store import PostbackStore
+from postbacks_tools import output
+from postbacks_tools.output import Exit, Progress
+
+# The outcomes a delivery report can end in; the rate is delivered over all of them.
+FINAL_OUTCOMES = (Status.DELIVERED, Status.FAILED, Status.EXPIRED, Status.REJECTED, Status.NOT_SUPPORTED)
+NO_OPERATOR = "(none)"
+
+
+@dataclass
+class OperatorCounts:
+    name: str | None = None
+    events: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class WindowStats:
+    since: str
+    until: str | None
+    events: int = 0
+    by_code: Counter[str] = field(default_factory=Counter)
+    by_status: Counter[str] = field(default_factory=Counter)
+    by_operator: dict[str, OperatorCounts] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "since": self.since,
+            "until": self.until,
+            "events": self.events,
+            "delivery_rate": delivery_rate(self.by_status),
+            "by_code": dict(sorted(self.by_code.items())),
+            "by_status": dict(self.by_status.most_common()),
+            "by_operator": {
+                operator: {
+                    "name": counts.name,
+                    "events": counts.events,
+                    "by_status": dict(counts.statuses.most_common()),
+                    "delivery_rate": delivery_rate(counts.statuses),
+                }
+                for operator, counts in sorted(self.by_operator.items(), key=lambda item: -item[1].events)
+            },
+        }
+
+
+def delivery_rate(statuses: Counter[str]) -> float | None:
+    """delivered / (delivered + failed + expired + rejected + not_supported); None before any outcome."""
+    final = sum(statuses[status.value] for status in FINAL_OUTCOMES)
+    return round(statuses[Status.DELIVERED.value] / final, 4) if final else None
+
+
+def collect(store: PostbackStore, since: str, until: str | None) -> WindowStats:
+    stats = WindowStats(since=since, until=until)
+    with Progress("stats", total=len(CODES)) as progress:
+        for code in CODES:
+            for event in store.list_events("code", code, since=since, until=until):
+                fields = event.fields
+                status = str(fields.get("status", Status.UNRECOGNISED.value))
+                operator = str(fields.get("operator_id") or NO_OPERATOR)
+                stats.events += 1
+                stats.by_code[code] += 1
+                stats.by_status[status] += 1
+                counts = stats.by_operator.setdefault(operator, OperatorCounts())
+                counts.name = counts.name or fields.get("operator_name")
+                counts.events += 1
+                counts.statuses[status] += 1
+            progress.advance(note=code)
+    return stats
+
+
+def run(store: PostbackStore, since: str, until: str | None, as_json: bool) -> int:
+    stats = collect(store, since, until)
+    if as_json:
+        output.json_line(stats.as_json())
+        return Exit.OK
+    print(f"{output.plural(stats.events, 'event')} from {stats.since} to {stats.until or 'now'}")
+    final = sum(stats.by_status[status.value] for status in FINAL_OUTCOMES)
+    print(f"delivery rate: {_percent(delivery_rate(stats.by_status))}", end="")
+    print(f" ({stats.by_status[Status.DELIVERED.value]} delivered of {final} final outcomes)")
+    if not stats.events:
+        return Exit.OK
+    print()
+    output.table(("CODE", "EVENTS", "MEANS"), ((code, n, _means(code)) for code, n in sorted(stats.by_code.items())))
+    print()
+    output.table(("STATUS", "EVENTS"), stats.by_status.most_common())
+    print()
+    output.table(
+        ("OPERATOR", "EVENTS", "DELIVERED", "NOT DELIVERED", "DELIVERY RATE"),
+        (
+            (
+                f"{operator} ({counts.name})" if counts.name else operator,
+                counts.events,
+                counts.statuses[Status.DELIVERED.value],
+                sum(counts.statuses[status.value] for status in FINAL_OUTCOMES[1:]),
+                _percent(delivery_rate(counts.statuses)),
+            )
+            for operator, counts in sorted(stats.by_operator.items(), key=lambda item: -item[1].events)
+        ),
+    )
+    return Exit.OK
+
+
+def _means(code: str) -> str:
+    info = CODES[code]
+    return f"{info.kind.value} {info.status.value}" + (
+        " (outcome from the vendor's text)" if info.failure_from_text else ""
+    )
+
+
+def _percent(rate: float | None) -> str:
+    return "-" if rate is None else f"{rate * 100:.1f}%"
