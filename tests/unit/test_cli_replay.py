@@ -177,3 +177,10 @@ def test_nothing_kept_means_nothing_to_replay(stack: StackResources, capsys: pyt
     assert run("replay", "--all") == 0
 
     assert "nothing to replay" in capsys.readouterr().out
+
+
+def test_replay_keeps_the_time_the_sender_first_posted(kept: StackResources) -> None:
+    assert run("replay", FIXED) == 0
+    message = PostbackStore(kept.table_name).get_message("U01TXzgwNjc4")
+    assert message is not None
+    assert [event.received_at for event in message.events] == ["2026-11-20T10:00:00.000Z"]

@@ -209,7 +209,12 @@ def _request(raw: bytes, kept: KeptBody) -> IngestRequest:
     except UnicodeDecodeError:
         body, is_base64 = base64.b64encode(raw).decode("ascii"), True
     return IngestRequest(
-        body=body, is_base64=is_base64, content_type=kept.content_type, request_id=f"replay-{kept.request_id}"
+        body=body,
+        is_base64=is_base64,
+        content_type=kept.content_type,
+        request_id=f"replay-{kept.request_id}",
+        # The time the sender first posted it, not the time of the replay.
+        received_at=kept.received_at or None,
     )
 
 

@@ -28,6 +28,7 @@ class IngestRequest:
     is_base64: bool
     content_type: str | None
     request_id: str
+    received_at: str | None = None  # set when replaying a kept body; otherwise now
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +56,7 @@ class Ingestor:
     max_body_bytes: int
 
     def ingest(self, request: IngestRequest) -> IngestResult:
-        received_at = timestamps.utc_now_iso()
+        received_at = request.received_at or timestamps.utc_now_iso()
         try:
             raw = decoding.body_bytes(request.body, is_base64=request.is_base64, max_bytes=self.max_body_bytes)
         except PostbackRejected as rejection:
