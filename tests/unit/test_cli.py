@@ -87,3 +87,14 @@ def test_no_target_says_what_to_do(monkeypatch: pytest.MonkeyPatch, capsys: pyte
         monkeypatch.delenv(name, raising=False)
     assert cli.main(["show", "x"]) == cli.EXIT_TARGET
     assert "--stack" in capsys.readouterr().err
+
+
+def test_local_stack_needs_no_credentials_from_the_user(
+    filled: StackResources, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    assert cli.main(["--table", filled.table_name, "show", "TU1TXzU5Nzg3OQ==", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "delivered"

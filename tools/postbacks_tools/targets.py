@@ -94,8 +94,25 @@ def use_aws(profile: str | None, region: str | None) -> None:
     if region:
         os.environ["AWS_DEFAULT_REGION"] = region
         os.environ["AWS_REGION"] = region
-    if profile or region:
+    local = _is_loopback(os.environ.get("AWS_ENDPOINT_URL"))
+    if local and not profile and not _has_credentials():
+        # moto accepts any credentials; a local stack needs none from the user.
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    if profile or region or local:
         aws.reset_clients()
+
+
+def _is_loopback(endpoint: str | None) -> bool:
+    from urllib.parse import urlsplit
+
+    return bool(endpoint) and urlsplit(endpoint).hostname in ("127.0.0.1", "localhost", "::1")
+
+
+def _has_credentials() -> bool:
+    import boto3
+
+    return boto3.session.Session().get_credentials() is not None
 
 
 def resolve_target(args: argparse.Namespace) -> Target:
