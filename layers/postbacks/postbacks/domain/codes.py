@@ -104,7 +104,6 @@ def lookup(code: str) -> CodeInfo:
     return CODES.get(code, UNRECOGNISED)
 
 
-
 def status_for(code: str, status_text: str | None) -> Status:
     """Normalised status of one postback: the code decides, the text refines final failures."""
     info = lookup(code)

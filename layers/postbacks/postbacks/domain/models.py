@@ -23,6 +23,7 @@ class Dialect(StrEnum):
 Text = Annotated[str, StringConstraints(max_length=4096)]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 
+
 class Postback(BaseModel):
     """One postback, whatever dialect it came in. `status` and UTC timestamps are derived here."""
 
