@@ -12,9 +12,10 @@ import boto3
 import pytest
 
 from postbacks.storage.store import PostbackStore
-from postbacks_tools.lambda_events import failed_message_ids, sqs_event
+from postbacks_tools.lambda_events import sqs_event
 from postbacks_tools.sample_events import api_event
 from postbacks_tools.stack_resources import StackResources
+from tests.queue_drain import drain, queue_arn
 from tests.unit.media_server import SMALL_BODY, MediaServer, generated
 
 SEEDS = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "seeds"
@@ -26,35 +27,6 @@ def post(ingest: Invoke, body: bytes) -> dict[str, Any]:
     answer = ingest(api_event(body, secret=SECRET))
     assert answer["statusCode"] == 200, answer["body"]
     return json.loads(answer["body"])  # type: ignore[no-any-return]
-
-
-def queue_arn(url: str) -> str:
-    attributes = boto3.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
-    return attributes["Attributes"]["QueueArn"]
-
-
-def drain(stack: StackResources, worker: Invoke, rounds: int = 100, until_empty: bool = True) -> list[str]:
-    """Feed the queue to the worker until it is empty, as Lambda's poller would; returns failed message ids."""
-    sqs = boto3.client("sqs")
-    arn = queue_arn(stack.queue_url)
-    failures: list[str] = []
-    for _ in range(rounds):
-        messages = sqs.receive_message(
-            QueueUrl=stack.queue_url, MaxNumberOfMessages=stack.worker_batch_size, AttributeNames=["All"]
-        ).get("Messages", [])
-        if not messages:
-            if until_empty:
-                return failures
-            continue
-        result = worker(sqs_event(messages, arn, stack.region))
-        failed = failed_message_ids(result, [message["MessageId"] for message in messages])
-        failures.extend(failed)
-        for message in messages:
-            if message["MessageId"] not in failed:
-                sqs.delete_message(QueueUrl=stack.queue_url, ReceiptHandle=message["ReceiptHandle"])
-    if until_empty:
-        raise AssertionError("the queue never drained")
-    return failures
 
 
 def bundle(count: int, start: int = 0) -> bytes:

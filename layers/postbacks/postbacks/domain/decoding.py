@@ -100,6 +100,10 @@ def _strip_text_start(raw: bytes) -> bytes:
     for bom in _BOMS:
         if raw.startswith(bom):
             raw = raw[len(bom) :]
+            if bom != _BOMS[0]:
+                # UTF-16: "{" is b"\x00{" big-endian, so sniff the decoded text (a UTF-16-BE JSON body was read as XML).
+                codec = "utf-16-le" if bom == b"\xff\xfe" else "utf-16-be"
+                raw = raw[:256].decode(codec, errors="ignore").lstrip().encode("utf-8", errors="ignore")
             break
     return raw.lstrip()
 

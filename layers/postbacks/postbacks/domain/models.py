@@ -22,6 +22,9 @@ class Dialect(StrEnum):
 # Generous bounds: the vendor's longest values are URLs; anything bigger is abuse, not data.
 Text = Annotated[str, StringConstraints(max_length=4096)]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+# Values that become DynamoDB keys (table or index): far above any real id or number, far below the
+# 1024-byte key limit even in 4-byte UTF-8.
+Key = Annotated[str, StringConstraints(max_length=200)]
 
 
 class Postback(BaseModel):
@@ -38,22 +41,22 @@ class Postback(BaseModel):
     code: Code
     kind: Kind = Kind.UNRECOGNISED
     status: Status = Status.UNRECOGNISED
-    tracking_id: Text | None = None
+    tracking_id: Key | None = None
     origin: Text | None = None
     status_text: Text | None = None
     status_details: Text | None = None
-    from_: Text | None = Field(default=None, alias="from")
+    from_: Key | None = Field(default=None, alias="from")
     from_mask: Text | None = None
-    to: Text | None = None
+    to: Key | None = None
     operator_id: Text | None = None
     operator_name: Text | None = None
-    mms_id: Text | None = None
+    mms_id: Key | None = None
     sent_as: Text | None = None
     handset: Text | None = None
     os: Text | None = None
     aggregator_id: Text | None = None
     client_reference: Text | None = None
-    transaction_id: Text | None = None
+    transaction_id: Key | None = None
     timestamp: str | None = None
     timestamp_original: Text | None = None
     keyword: Text | None = None

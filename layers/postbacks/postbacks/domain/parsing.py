@@ -101,6 +101,9 @@ def _xml_root(data: bytes) -> Element:
         raise PostbackRejected(Reason.ENTITIES_FORBIDDEN, "The XML uses entities or external references.") from error
     except ParseError as error:
         raise PostbackRejected(Reason.MALFORMED_XML, f"The body is not well-formed XML ({error}).") from error
+    except (LookupError, ValueError) as error:
+        # encoding="foo" raises LookupError, a multi-byte codec such as shift_jis ValueError: not parser bugs.
+        raise PostbackRejected(Reason.BAD_ENCODING, f"The XML's declared encoding cannot be read ({error}).") from error
     return root
 
 
@@ -113,19 +116,22 @@ def _needs_utf8_check(data: bytes) -> bool:
 def _notification_fields(notification: Element) -> dict[str, Any]:
     fields = _xml_fields(notification)
     for name in ("id", "created"):
-        if name in notification.attrib:
+        # Stripped like element text: id=" " became "" in the model and vanished in the queue's copy (new fingerprint).
+        value = notification.attrib.get(name, "").strip()
+        if value:
             key = "notification_id" if name == "id" else "notification_created_original"
-            fields[key] = notification.attrib[name]
+            fields[key] = value
     return fields
 
 
-def _xml_fields(element: Element) -> dict[str, Any]:
+def _xml_fields(element: Element, *, flatten_body: bool = True) -> dict[str, Any]:
     """Children of a <POSTBACK> or <NOTIFICATION>; a <BODY> is flattened into its parent."""
     fields: dict[str, Any] = {}
     extra: dict[str, str] = {}
     for child in element:
-        if child.tag.upper() in ("BODY",):
-            nested = _xml_fields(child)
+        # One level only: <BODY> inside <BODY> thousands deep made this recursion raise RecursionError.
+        if flatten_body and child.tag.upper() in ("BODY",):
+            nested = _xml_fields(child, flatten_body=False)
             extra.update(nested.pop("extra", {}))
             for key, nested_value in nested.items():
                 fields.setdefault(key, nested_value)
@@ -136,7 +142,9 @@ def _xml_fields(element: Element) -> dict[str, Any]:
         value: Any = [(item.text or "").strip() for item in child] if len(child) else (child.text or "").strip()
         if name in _LIST_FIELDS and isinstance(value, str):
             value = [value] if value else []
-        if name is None or name in fields:
+        # Elements inside a one-value field (<STATUS><x/></STATUS>) go to extra, as JSON does with non-scalars:
+        # handed to the model as a list they crashed status/timestamp derivation (AttributeError).
+        if name is None or name in fields or (name not in _LIST_FIELDS and not isinstance(value, str)):
             extra[child.tag[:128]] = value if isinstance(value, str) else json.dumps(value)
         else:
             fields[name] = value
@@ -166,10 +174,14 @@ def _json_fields(document: dict[str, Any]) -> dict[str, Any]:
     extra: dict[str, str] = {}
     for key, value in document.items():
         name = _FIELD_FOR.get(_fold(str(key)))
+        # A second key for the same field ("tracking-id" and "tracking_id") is kept in extra, as in XML, not lost.
+        if name in fields:
+            name = None
         if name in _LIST_FIELDS:
             fields[name] = _json_list(value)
         elif name is not None and (value is None or isinstance(value, str | int | float)):
-            fields[name] = None if value is None else str(value)
+            # Stripped here as in XML: "  " must become absent, not "" (DynamoDB refuses "" as an index key: 503).
+            fields[name] = None if value is None else str(value).strip()
         else:
             extra[str(key)[:128]] = value if isinstance(value, str) else json.dumps(value)
     if extra:

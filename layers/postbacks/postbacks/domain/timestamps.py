@@ -20,11 +20,11 @@ def normalise(original: str | None) -> str | None:
         return None
     try:
         parsed = datetime.fromisoformat(original.strip())
-    except ValueError:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return to_utc_iso(parsed)
+    except (ValueError, OverflowError):  # `9999-12-31T23:00:00-05:00` is past datetime.max in UTC
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return to_utc_iso(parsed)
 
 
 def utc_now_iso() -> str:

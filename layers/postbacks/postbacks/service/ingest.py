@@ -13,7 +13,7 @@ from postbacks.domain.models import Postback
 from postbacks.service.settings import Settings
 from postbacks.storage.quarantine import KeptBody, Quarantine, QuarantineUnavailable
 from postbacks.storage.queue import JobQueue
-from postbacks.storage.store import PostbackStore, StorageUnavailable
+from postbacks.storage.store import PostbackStore, StorageRefused, StorageUnavailable
 
 
 class Outcome(StrEnum):
@@ -75,6 +75,10 @@ class Ingestor:
                 jobs = [StoreJob(postback=postback, received_at=received_at) for postback in parsed.postbacks]
                 return IngestResult(Outcome.ACCEPTED, queued=self.queue.send(jobs), codes=codes)
             stored = tuple(self.store_one(postback, received_at) for postback in parsed.postbacks)
+        except StorageRefused as refusal:
+            refused = PostbackRejected(Reason.INVALID_POSTBACK, f"Storage refused the postback: {refusal}")
+            kept = self._keep(raw, request, received_at, refused)
+            return IngestResult(Outcome.REJECTED if kept else Outcome.UNAVAILABLE, rejection=refused, kept_at=kept)
         except StorageUnavailable:
             kept = self._keep_unstored(raw, request, received_at)
             return IngestResult(Outcome.UNAVAILABLE, kept_at=kept, codes=codes)

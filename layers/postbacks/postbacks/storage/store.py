@@ -38,7 +38,14 @@ _BOOKKEEPING = ("pk", "sk", "event_id", "event_at", "received_at", "expires_at")
 
 
 class StorageUnavailable(Exception):
-    """DynamoDB could not be reached or refused the write: the sender must retry later."""
+    """DynamoDB could not be reached or failed: the sender must retry later."""
+
+
+class StorageRefused(Exception):
+    """DynamoDB refused this item for good (a ValidationException: too large, a key over its limit).
+
+    Retrying cannot help, so the caller keeps the body aside instead of asking for a retry.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,8 +291,11 @@ class PostbackStore:
         try:
             return operation(**kwargs)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            code = error.response.get("Error", {}).get("Code")
+            if code == "ConditionalCheckFailedException":
                 raise _ConditionFailed from error
+            if code == "ValidationException":
+                raise StorageRefused(error.response.get("Error", {}).get("Message", str(error))) from error
             raise StorageUnavailable(str(error)) from error
         except BotoCoreError as error:
             raise StorageUnavailable(str(error)) from error

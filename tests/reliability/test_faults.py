@@ -1,0 +1,388 @@
+"""Storage and media failures: the sender is told to retry (503, never a 500), no body is lost, and after
+recovery a replay or a redelivery brings the stored count to exactly what was sent.
+
+Faults are real where they can be (a DynamoDB endpoint with nothing listening, a media host answering 503)
+and injected on the wire otherwise: a botocore `before-send` hook answers in AWS's own error format, so
+botocore's retries and error parsing run as they would against a throttled table.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import unquote
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
+
+from postbacks.service.ingest import IngestRequest, Outcome, ingestor_from_settings
+from postbacks.service.settings import get_settings
+from postbacks.storage import aws
+from postbacks.storage.store import PostbackStore
+from postbacks_tools.lambda_events import failed_message_ids, sqs_event
+from postbacks_tools.stack_resources import StackResources
+from tests.queue_drain import drain, queue_arn
+from tests.reliability.support import (
+    SEEDS,
+    Invoke,
+    RecordingServer,
+    kept_keys,
+    post,
+    stored_events,
+)
+
+SENDER_TIMEOUT = 10  # seconds the vendor waits for an answer
+SEED_NAMES = ["000_sms_mt_n201.xml", "001_mms_mt_n102_binary.xml", "002_device_n501.xml", "004_sms_mo_n211.xml"]
+
+
+def seed(name: str) -> bytes:
+    return (SEEDS / name).read_bytes()
+
+
+# --- making things fail ---------------------------------------------------------------------------------
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])  # closed again on leaving: nothing listens there
+
+
+@contextmanager
+def dynamodb_unreachable(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """DynamoDB (only) points at a port nothing listens on; botocore honours the per-service endpoint variable."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", f"http://127.0.0.1:{closed_port()}")
+    aws.reset_clients()
+    try:
+        yield
+    finally:
+        monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB")
+        aws.reset_clients()
+
+
+class _Body:
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._data
+
+
+# Each service's error, as its protocol writes it on the wire.
+THROTTLED_DYNAMODB = (
+    400,
+    {"Content-Type": "application/x-amz-json-1.0"},
+    b'{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",'
+    b'"message":"The level of configured provisioned throughput for the table was exceeded."}',
+)
+SLOW_DOWN_S3 = (
+    503,
+    {"Content-Type": "application/xml"},
+    b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>",
+)
+UNAVAILABLE_SQS = (
+    503,
+    {"Content-Type": "application/x-amz-json-1.0", "x-amzn-query-error": "ServiceUnavailable;Receiver"},
+    b'{"__type":"com.amazonaws.sqs#ServiceUnavailable","message":"Service is unavailable."}',
+)
+
+
+class Injector:
+    """Answers chosen operations of a client with an error, `times` times (None: until stopped)."""
+
+    def __init__(self, client: Any, operation: str, error: tuple[int, dict[str, str], bytes], times: int | None):
+        self.client = client
+        self.event = f"before-send.{client.meta.service_model.service_id.hyphenize()}.{operation}"
+        self.error = error
+        self.left = times
+        self.sent = 0
+        client.meta.events.register(self.event, self._answer, unique_id=id(self))
+
+    def _answer(self, request: Any, **_: Any) -> AWSResponse | None:
+        if self.left is not None:
+            if self.left <= 0:
+                return None
+            self.left -= 1
+        self.sent += 1
+        status, headers, body = self.error
+        return AWSResponse(
+            request.url, status, HTTPHeaders.from_dict({"x-amzn-RequestId": "injected", **headers}), _Body(body)
+        )
+
+    def stop(self) -> None:
+        self.client.meta.events.unregister(self.event, unique_id=id(self))
+
+
+@pytest.fixture
+def inject() -> Iterator[Callable[..., Injector]]:
+    started: list[Injector] = []
+
+    def start(
+        client: Any, operation: str, error: tuple[int, dict[str, str], bytes], times: int | None = None
+    ) -> Injector:
+        started.append(Injector(client, operation, error, times))
+        return started[-1]
+
+    yield start
+    for injector in started:
+        injector.stop()
+
+
+# --- replay, as an operator would after an outage -------------------------------------------------------
+
+
+def replay_unstored(stack: StackResources) -> list[Outcome]:
+    """Every body kept under unstored/, run again through the ingestor; each is deleted once accepted."""
+    s3 = boto3.client("s3")
+    ingestor = ingestor_from_settings(get_settings())
+    outcomes = []
+    for key in kept_keys(stack, "unstored/"):
+        kept = s3.get_object(Bucket=stack.bucket_name, Key=key)
+        request = IngestRequest(
+            body=base64.b64encode(kept["Body"].read()).decode(),
+            is_base64=True,
+            content_type=unquote(kept["Metadata"].get("content-type", "")) or None,
+            request_id=f"replay-{key.rsplit('/', 1)[-1]}",
+        )
+        outcome = ingestor.ingest(request).outcome
+        if outcome is Outcome.ACCEPTED:
+            s3.delete_object(Bucket=stack.bucket_name, Key=key)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def timed_post(ingest: Invoke, body: bytes) -> tuple[int, dict[str, Any]]:
+    started = time.monotonic()
+    answer = post(ingest, body)
+    assert time.monotonic() - started < SENDER_TIMEOUT, "the sender would have given up before this answer"
+    return answer
+
+
+# --- DynamoDB -------------------------------------------------------------------------------------------
+
+
+def test_dynamodb_unreachable_is_503_and_replay_stores_exactly_what_was_sent(
+    ingest: Invoke, stack: StackResources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before, *during = SEED_NAMES
+    assert post(ingest, seed(before))[0] == 200
+    with dynamodb_unreachable(monkeypatch):
+        answers = [timed_post(ingest, seed(name)) for name in during]
+    assert [(status, body["error"]) for status, body in answers] == [(503, "storage_unavailable")] * len(during)
+    kept = kept_keys(stack, "unstored/")
+    s3 = boto3.client("s3")
+    assert sorted(s3.get_object(Bucket=stack.bucket_name, Key=key)["Body"].read() for key in kept) == sorted(
+        seed(name) for name in during
+    )
+    # Recovered: the sender's own retry of one of them lands first, then the operator replays them all.
+    assert post(ingest, seed(during[0]))[0] == 200
+    assert replay_unstored(stack) == [Outcome.ACCEPTED] * len(during)
+    assert len(stored_events(stack)) == len(SEED_NAMES)
+    assert replay_unstored(stack) == []  # nothing left to replay, and nothing stored twice
+    assert len(stored_events(stack)) == len(SEED_NAMES)
+
+
+def test_throttled_write_is_retried_by_botocore_and_stored_once(
+    ingest: Invoke, stack: StackResources, inject: Callable[..., Injector]
+) -> None:
+    throttle = inject(aws.dynamodb(), "PutItem", THROTTLED_DYNAMODB, times=2)
+    status, body = post(ingest, seed("000_sms_mt_n201.xml"))
+    assert (status, body["stored"], throttle.sent) == (200, 1, 2)
+    assert len(stored_events(stack)) == 1
+
+
+def test_persistent_throttling_is_503_and_the_kept_body_replays_once(
+    ingest: Invoke, stack: StackResources, inject: Callable[..., Injector]
+) -> None:
+    throttle = inject(aws.dynamodb(), "PutItem", THROTTLED_DYNAMODB)
+    answers = [timed_post(ingest, seed(name)) for name in SEED_NAMES[:2]]
+    assert [(status, body["error"]) for status, body in answers] == [(503, "storage_unavailable")] * 2
+    assert stored_events(stack) == []
+    throttle.stop()
+    assert replay_unstored(stack) == [Outcome.ACCEPTED] * 2
+    assert len(stored_events(stack)) == 2
+
+
+def test_head_update_throttled_after_the_event_was_written_is_repaired_by_the_retry(
+    ingest: Invoke, stack: StackResources, inject: Callable[..., Injector]
+) -> None:
+    assert post(ingest, seed("001_mms_mt_n101_binary.xml"))[0] == 200
+    throttle = inject(aws.dynamodb(), "UpdateItem", THROTTLED_DYNAMODB)
+    assert post(ingest, seed("001_mms_mt_n102_binary.xml"))[0] == 503
+    store = PostbackStore(stack.table_name)
+    halfway = store.get_message("TU1TXzU5Nzg3OQ==")
+    assert halfway is not None
+    assert (len(halfway.events), halfway.status) == (2, "sent")  # the event is in, the head is behind
+    throttle.stop()
+    status, body = post(ingest, seed("001_mms_mt_n102_binary.xml"))  # the sender's retry
+    assert (status, body["duplicates"]) == (200, 1)
+    repaired = store.get_message("TU1TXzU5Nzg3OQ==")
+    assert repaired is not None
+    assert (len(repaired.events), repaired.status) == (2, "delivered")
+
+
+def test_table_and_bucket_failing_together_is_503_so_the_sender_keeps_the_body(
+    ingest: Invoke, stack: StackResources, inject: Callable[..., Injector]
+) -> None:
+    table = inject(aws.dynamodb(), "PutItem", THROTTLED_DYNAMODB)
+    bucket = inject(aws.s3(), "PutObject", SLOW_DOWN_S3)
+    status, body = timed_post(ingest, seed("000_sms_mt_n202.xml"))
+    assert (status, body["error"]) == (503, "storage_unavailable")
+    assert kept_keys(stack, "unstored/") == []  # nowhere to keep it: the retry is the only copy
+    table.stop()
+    bucket.stop()
+    assert post(ingest, seed("000_sms_mt_n202.xml"))[0] == 200
+    assert len(stored_events(stack)) == 1
+
+
+def test_refused_body_that_cannot_be_kept_is_503_not_4xx(
+    ingest: Invoke, stack: StackResources, inject: Callable[..., Injector]
+) -> None:
+    broken = seed("001_sms_mt_n201_broken_from_mask.xml")
+    bucket = inject(aws.s3(), "PutObject", SLOW_DOWN_S3)
+    # A 4xx is final for the sender: without a kept copy the body would be gone, so it is asked to retry.
+    assert timed_post(ingest, broken)[0] == 503
+    bucket.stop()
+    status, body = post(ingest, broken)
+    assert (status, body["error"]) == (400, "malformed_xml")
+    assert len(kept_keys(stack, "quarantine/malformed_xml/")) == 1
+
+
+def bundle(count: int) -> bytes:
+    items = "".join(
+        f"<NOTIFICATION><ORIGIN>SMS_MO</ORIGIN><CODE>N211</CODE><FROM>1555000{n:04d}</FROM><TO>86717</TO>"
+        f"<TEXT>hello {n}</TEXT></NOTIFICATION>"
+        for n in range(count)
+    )
+    return f"<POSTBACK>{items}</POSTBACK>".encode()
+
+
+def test_queue_unavailable_for_a_bundle_is_503_and_the_replay_queues_it(
+    ingest: Invoke, worker: Invoke, stack: StackResources, inject: Callable[..., Injector]
+) -> None:
+    queue = inject(aws.sqs(), "SendMessageBatch", UNAVAILABLE_SQS)
+    status, body = timed_post(ingest, bundle(12))
+    assert (status, body["error"]) == (503, "storage_unavailable")
+    queue.stop()
+    assert replay_unstored(stack) == [Outcome.ACCEPTED]
+    assert drain(stack, worker) == []
+    assert len(stored_events(stack)) == 12
+
+
+# --- the worker: media host and S3 ----------------------------------------------------------------------
+
+
+def mms_mo(url: str, tracking_id: str = "MMS_MO_faults") -> bytes:
+    return (
+        "<POSTBACK><NOTIFICATION><ORIGIN>MMS_MO</ORIGIN><CODE>N401</CODE><FROM>13217949521</FROM><TO>74700</TO>"
+        f"<TRACKINGID>{tracking_id}</TRACKINGID><TIMESTAMP>2014-02-03T11:19:49-05:00</TIMESTAMP>"
+        f"<CONTENT><FILE>{url}</FILE></CONTENT></NOTIFICATION></POSTBACK>"
+    ).encode()
+
+
+def deliver_once(stack: StackResources, worker: Invoke) -> tuple[int, set[str]]:
+    """One receive and one worker call; failed messages are made visible again at once (their timeout, elapsed)."""
+    sqs = boto3.client("sqs")
+    messages = sqs.receive_message(QueueUrl=stack.queue_url, MaxNumberOfMessages=10, AttributeNames=["All"]).get(
+        "Messages", []
+    )
+    if not messages:
+        return 0, set()
+    ids = [message["MessageId"] for message in messages]
+    failed = failed_message_ids(worker(sqs_event(messages, queue_arn(stack.queue_url), stack.region)), ids)
+    for message in messages:
+        if message["MessageId"] in failed:
+            sqs.change_message_visibility(
+                QueueUrl=stack.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
+        else:
+            sqs.delete_message(QueueUrl=stack.queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return len(messages), failed
+
+
+def archived_states(stack: StackResources, tracking_id: str = "MMS_MO_faults") -> list[str]:
+    message = PostbackStore(stack.table_name).get_message(tracking_id)
+    assert message is not None
+    return [entry["state"] for entry in message.content]
+
+
+def media_objects(stack: StackResources) -> list[bytes]:
+    s3 = boto3.client("s3")
+    return [s3.get_object(Bucket=stack.bucket_name, Key=key)["Body"].read() for key in kept_keys(stack, "media/")]
+
+
+def test_media_host_503_is_retried_and_archived_once_it_recovers(
+    ingest: Invoke, worker: Invoke, stack: StackResources, media_host: RecordingServer
+) -> None:
+    assert post(ingest, mms_mo(media_host.url("/mms/photo.gif")))[0] == 200
+    received, failed = deliver_once(stack, worker)
+    assert (received, len(failed)) == (1, 1)  # reported to SQS as failed: it comes back
+    assert archived_states(stack) == []
+    media_host.status = 200
+    received, failed = deliver_once(stack, worker)
+    assert (received, failed) == (1, set())
+    assert archived_states(stack) == ["archived"]
+    assert media_objects(stack) == [media_host.body]
+    assert media_host.hits == ["/mms/photo.gif"] * 2
+
+
+def move_back(stack: StackResources) -> int:
+    """Dead letters to the work queue: send on, then delete (what `postbacks redrive` does)."""
+    sqs = boto3.client("sqs")
+    moved = 0
+    while messages := sqs.receive_message(QueueUrl=stack.dead_letter_queue_url, MaxNumberOfMessages=10).get(
+        "Messages", []
+    ):
+        for message in messages:
+            sqs.send_message(QueueUrl=stack.queue_url, MessageBody=message["Body"])
+            sqs.delete_message(QueueUrl=stack.dead_letter_queue_url, ReceiptHandle=message["ReceiptHandle"])
+            moved += 1
+    return moved
+
+
+def max_receive_count(stack: StackResources) -> int:
+    attributes = boto3.client("sqs").get_queue_attributes(QueueUrl=stack.queue_url, AttributeNames=["RedrivePolicy"])
+    return int(json.loads(attributes["Attributes"]["RedrivePolicy"])["maxReceiveCount"])
+
+
+def test_media_host_down_past_the_retries_lands_in_the_dlq_and_redrive_archives_it(
+    ingest: Invoke, worker: Invoke, stack: StackResources, media_host: RecordingServer
+) -> None:
+    assert post(ingest, mms_mo(media_host.url("/mms/video.mp4")))[0] == 200
+    attempts = 0
+    while deliver_once(stack, worker)[0]:
+        attempts += 1
+        assert attempts <= 10, "SQS never gave up on the message"
+    assert attempts == max_receive_count(stack)
+    assert archived_states(stack) == []
+    media_host.status = 200
+    assert move_back(stack) == 1
+    assert drain(stack, worker) == []
+    assert archived_states(stack) == ["archived"]
+    assert media_objects(stack) == [media_host.body]
+
+
+def test_s3_failing_during_archive_is_retried_and_archived_once_it_recovers(
+    ingest: Invoke,
+    worker: Invoke,
+    stack: StackResources,
+    media_host: RecordingServer,
+    inject: Callable[..., Injector],
+) -> None:
+    media_host.status = 200
+    assert post(ingest, mms_mo(media_host.url("/mms/photo.gif")))[0] == 200
+    bucket = inject(aws.s3(), "PutObject", SLOW_DOWN_S3)
+    received, failed = deliver_once(stack, worker)
+    assert (received, len(failed), archived_states(stack)) == (1, 1, [])
+    assert bucket.sent >= 1
+    bucket.stop()
+    assert deliver_once(stack, worker) == (1, set())
+    assert archived_states(stack) == ["archived"]
+    assert media_objects(stack) == [media_host.body]
