@@ -10,7 +10,7 @@ SAM := PATH="$(dir $(PYTHON313)):$$PATH" $(SAM_VENV)/bin/sam
 ENV ?= dev
 PORT ?= 3000
 
-.PHONY: setup run test test-unit test-integration lint validate scan build deploy clean
+.PHONY: setup run test test-unit test-integration bench fuzz lint validate scan build deploy clean
 
 setup: $(VENV)/.installed
 
@@ -40,6 +40,15 @@ test-unit: setup
 
 test-integration: setup
 	$(PY) -m pytest tests/integration
+
+## Benchmarks with budgets (not part of `make test`); writes the results into docs/performance.md.
+bench: setup
+	$(PY) -m tests.benchmarks.run
+
+## The long fuzz run of decode + parse: hypothesis with every example count x50 (atheris when installed).
+FUZZ_MINUTES ?= 10
+fuzz: setup
+	$(PY) -m tests.reliability.fuzz_long --minutes $(FUZZ_MINUTES)
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -16,12 +16,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from postbacks.domain.errors import Reason
 from postbacks.service.auth import is_authorised
 from postbacks.service.ingest import Ingestor, IngestRequest, IngestResult, Outcome, ingestor_from_settings
-from postbacks.service.observability import make_logger
+from postbacks.service.observability import make_logger, trace_aws_calls
 from postbacks.service.settings import get_settings
 from postbacks.storage.secrets import accepted_secrets
 
 logger = make_logger()
-tracer = Tracer()
+tracer = Tracer(auto_patch=False)  # see trace_aws_calls
 metrics = Metrics()
 app = APIGatewayRestResolver()
 
@@ -45,6 +45,7 @@ def ingestor() -> Ingestor:
 @app.post("/postbacks/<secret>")
 @tracer.capture_method
 def receive(secret: str) -> Response[str]:
+    trace_aws_calls(tracer)
     try:
         accepted = accepted_secrets(get_settings().secret_parameter_name)
     except Exception:  # SSM unreachable: the sender must retry, not be told it is unauthorised

@@ -13,12 +13,12 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from postbacks.service.ingest import Stored
-from postbacks.service.observability import make_logger
+from postbacks.service.observability import make_logger, trace_aws_calls
 from postbacks.service.settings import get_settings
 from postbacks.service.worker import Worker, worker_from_settings
 
 logger = make_logger()
-tracer = Tracer()
+tracer = Tracer(auto_patch=False)  # see trace_aws_calls
 metrics = Metrics()
 # A batch whose every record failed is still a partial response (all listed), not a function error:
 # SQS retries exactly the same records either way, and errors stay a signal of bugs, not of bad input.
@@ -48,4 +48,5 @@ def handle_record(record: SQSRecord) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    trace_aws_calls(tracer)
     return process_partial_response(event=event, record_handler=handle_record, processor=processor, context=context)

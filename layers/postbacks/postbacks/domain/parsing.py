@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 
@@ -130,15 +131,17 @@ def _xml_fields(element: Element, *, flatten_body: bool = True) -> dict[str, Any
     extra: dict[str, str] = {}
     for child in element:
         # One level only: <BODY> inside <BODY> thousands deep made this recursion raise RecursionError.
-        if flatten_body and child.tag.upper() in ("BODY",):
+        name = _field_for(child.tag)
+        if name is _BODY and flatten_body:
             nested = _xml_fields(child, flatten_body=False)
             extra.update(nested.pop("extra", {}))
             for key, nested_value in nested.items():
                 fields.setdefault(key, nested_value)
             continue
-        if child.tag.lower() == "notification":
+        if name is _NOTIFICATION:
             continue
-        name = _FIELD_FOR.get(_fold(child.tag))
+        if name is _BODY:
+            name = None
         value: Any = [(item.text or "").strip() for item in child] if len(child) else (child.text or "").strip()
         if name in _LIST_FIELDS and isinstance(value, str):
             value = [value] if value else []
@@ -173,13 +176,15 @@ def _json_fields(document: dict[str, Any]) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     extra: dict[str, str] = {}
     for key, value in document.items():
-        name = _FIELD_FOR.get(_fold(str(key)))
+        name = _field_for(str(key))
+        if name in (_BODY, _NOTIFICATION):  # XML containers; in JSON just unknown keys
+            name = None
         # A second key for the same field ("tracking-id" and "tracking_id") is kept in extra, as in XML, not lost.
         if name in fields:
             name = None
         if name in _LIST_FIELDS:
             fields[name] = _json_list(value)
-        elif name is not None and (value is None or isinstance(value, str | int | float)):
+        elif name is not None and (value is None or isinstance(value, (str, int, float))):
             # Stripped here as in XML: "  " must become absent, not "" (DynamoDB refuses "" as an index key: 503).
             fields[name] = None if value is None else str(value).strip()
         else:
@@ -208,6 +213,21 @@ def _json_list(value: Any) -> list[str]:
 
 def _fold(tag: str) -> str:
     return tag.rsplit("}", 1)[-1].lower().replace("-", "").replace("_", "")
+
+
+# Container tags, told apart from field names by identity.
+_BODY = "<body>"
+_NOTIFICATION = "<notification>"
+
+
+@lru_cache(maxsize=1024)  # the vendor uses a few dozen names; bounded against bodies of random tags
+def _field_for(tag: str) -> str | None:
+    """The canonical field a tag or JSON key names (or _BODY / _NOTIFICATION), None for an unknown one."""
+    if tag.upper() == "BODY":
+        return _BODY
+    if tag.lower() == "notification":
+        return _NOTIFICATION
+    return _FIELD_FOR.get(_fold(tag))
 
 
 def _build(dialect: Dialect, fields: dict[str, Any], position: int | None = None) -> Postback:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 from postbacks.domain.privacy import mask
@@ -35,3 +36,13 @@ class MaskingFormatter(LambdaPowertoolsFormatter):
 
 def make_logger() -> Logger:
     return Logger(logger_formatter=MaskingFormatter())
+
+
+@cache
+def trace_aws_calls(tracer: Tracer) -> None:
+    """Trace boto3 calls as X-Ray subsegments, from the first request on.
+
+    Handlers create their Tracer with `auto_patch=False`: X-Ray's botocore patch imports botocore's client
+    machinery (about 60 ms), which only the first request needs, together with its first client.
+    """
+    tracer.patch(["botocore"])

@@ -5,26 +5,21 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from botocore.config import Config
-
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
 
-# The sender gives up after 10 s: a storage call must fail fast enough to answer 5xx in time.
-_CONFIG = Config(
-    connect_timeout=2,
-    read_timeout=3,
-    retries={"mode": "standard", "max_attempts": 3},
-)
-
 
 @cache
 def _client(service: str) -> Any:
-    import boto3  # deferred: boto3 is the largest import a cold start pays for
+    # Deferred to the first call: boto3 is the largest import of a cold start, and not every answer needs it.
+    import boto3
+    from botocore.config import Config
 
-    return boto3.session.Session().client(service, config=_CONFIG)  # type: ignore[call-overload]
+    # The sender gives up after 10 s: a storage call must fail fast enough to answer 5xx in time.
+    config = Config(connect_timeout=2, read_timeout=3, retries={"mode": "standard", "max_attempts": 3})
+    return boto3.session.Session().client(service, config=config)  # type: ignore[call-overload]
 
 
 def dynamodb() -> DynamoDBClient:

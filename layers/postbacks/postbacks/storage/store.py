@@ -12,9 +12,9 @@ import contextlib
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from postbacks.domain import codes
@@ -22,10 +22,8 @@ from postbacks.domain.models import Postback
 from postbacks.storage import aws, keys
 
 if TYPE_CHECKING:
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
     from mypy_boto3_dynamodb import DynamoDBClient
-
-_SERIALIZER = TypeSerializer()
-_DESERIALIZER = TypeDeserializer()
 
 # Which GSI serves which lookup; each is keyed on the event items' own canonical attribute.
 INDEX_FOR: dict[str, str] = {
@@ -305,12 +303,27 @@ class _ConditionFailed(Exception):
     pass
 
 
+@cache
+def _serializer() -> TypeSerializer:
+    # Imported at first use, with the client: importing boto3 at init would double a cold start's imports.
+    from boto3.dynamodb.types import TypeSerializer
+
+    return TypeSerializer()
+
+
+@cache
+def _deserializer() -> TypeDeserializer:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    return TypeDeserializer()
+
+
 def _serialise(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _SERIALIZER.serialize(value) for name, value in values.items()}
+    return {name: _serializer().serialize(value) for name, value in values.items()}
 
 
 def _plain(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _from_dynamo(_DESERIALIZER.deserialize(value)) for name, value in item.items()}
+    return {name: _from_dynamo(_deserializer().deserialize(value)) for name, value in item.items()}
 
 
 def _from_dynamo(value: Any) -> Any:

@@ -1,0 +1,1 @@
+"""Benchmarks with budgets: `make bench` (python -m tests.benchmarks.run); see docs/performance.md."""

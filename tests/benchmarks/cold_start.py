@@ -1,0 +1,132 @@
+"""Cold start: a fresh interpreter imports each handler as Lambda does, then serves one request.
+
+Baseline, measured in the same rounds: `import boto3; boto3.client("dynamodb")` (then one PutItem),
+the smallest thing a Python function that stores anything does. Rounds interleave the three so the
+machine's noise falls on all of them; each ratio is the median of the per-round ratios.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from postbacks_tools.lambda_events import sqs_event
+from postbacks_tools.sample_events import api_event
+from postbacks_tools.stack_resources import StackResources
+from tests.benchmarks.fakes import SECRET
+from tests.benchmarks.lambda_like import memory_mb, probe_environment, run_probe
+from tests.benchmarks.measure import SEEDS, Figure, Section, median, progress, spread
+
+TARGETS = ("baseline", "ingest", "worker")
+BUDGET = 1.0  # handler init / baseline init
+# The first postback a new ingest environment serves, and the bundle item a new worker stores.
+DLR_SEED = "001_mms_mt_n102_binary.xml"
+DLR_TRACKING_ID = b"TU1TXzU5Nzg3OQ=="
+MO_SEED = "004_sms_mo_n211.xml"
+
+
+@dataclass
+class ColdRuns:
+    init_s: dict[str, list[float]] = field(default_factory=lambda: {target: [] for target in TARGETS})
+    total_s: dict[str, list[float]] = field(default_factory=lambda: {target: [] for target in TARGETS})
+    rss_kb: dict[str, list[int]] = field(default_factory=lambda: {target: [] for target in TARGETS})
+    boto3_at_init: dict[str, bool] = field(default_factory=dict)
+
+    def ratios(self, figures: dict[str, list[float]], target: str) -> list[float]:
+        return [ours / base for ours, base in zip(figures[target], figures["baseline"], strict=True)]
+
+
+def first_request(target: str, resources: StackResources, run: int) -> dict[str, Any]:
+    """A request that stores something new, so every run does the full write path."""
+    if target == "baseline":
+        item = {"pk": {"S": f"bench:baseline:{run}"}, "sk": {"S": "MSG"}}
+        return {"TableName": resources.table_name, "Item": item}
+    if target == "ingest":
+        body = (SEEDS / DLR_SEED).read_bytes().replace(DLR_TRACKING_ID, f"BENCH{run:06d}".encode())
+        return api_event(body, secret=SECRET, content_type="text/xml", request_id=f"bench-cold-{run}")
+    from postbacks.domain import decoding, parsing
+    from postbacks.domain.jobs import StoreJob, dump_job
+
+    raw = (SEEDS / MO_SEED).read_bytes().replace(b"MYKEYCODE", f"BENCH{run:06d}".encode())
+    (postback,) = parsing.parse(decoding.payload(raw, "text/xml")).postbacks
+    body = dump_job(StoreJob(postback=postback, received_at="2026-01-01T00:00:00.000Z"))
+    message = {
+        "MessageId": str(uuid.uuid4()),
+        "ReceiptHandle": f"bench-{run}",
+        "Body": body,
+        "MD5OfBody": hashlib.md5(body.encode()).hexdigest(),  # SQS's checksum of the body
+        "Attributes": {"ApproximateReceiveCount": "1"},
+    }
+    queue_arn = f"arn:aws:sqs:{resources.region}:123456789012:{resources.queue_url.rsplit('/', 1)[-1]}"
+    return sqs_event([message], queue_arn, resources.region)
+
+
+def measure(resources: StackResources, endpoint: str, rounds: int, code_root: Path) -> ColdRuns:
+    runs = ColdRuns()
+    environments = {target: probe_environment(target, resources, endpoint, code_root) for target in TARGETS}
+    with tempfile.TemporaryDirectory(prefix="bench-cold-") as folder:
+        for number in range(-1, rounds):  # round -1 warms the page cache and is not counted
+            order = TARGETS[number % 3 :] + TARGETS[: number % 3]  # who goes first changes every round
+            progress(f"cold start round {number + 2}/{rounds + 1}")
+            for target in order:
+                request = Path(folder) / f"{target}-{number}.json"
+                request.write_text(json.dumps(first_request(target, resources, number + 1)))
+                figures = run_probe("cold", [target, str(request)], environments[target])
+                if not figures.get("ok"):
+                    raise RuntimeError(f"{target}: the first request failed: {figures.get('result')}")
+                if number < 0:
+                    continue
+                runs.init_s[target].append(figures["init_s"])
+                runs.total_s[target].append(figures["init_s"] + figures["first_s"])
+                runs.rss_kb[target].append(figures["max_rss_kb"])
+                runs.boto3_at_init[target] = figures["boto3_at_init"]
+    return runs
+
+
+def section(runs: ColdRuns, rounds: int) -> Section:
+    figures = []
+    lines = [
+        f"Fresh `python -S` per run, {rounds} rounds, median (min-max) in ms; ratios are medians of per-round ratios.",
+        "",
+        "| process | import + init | / baseline | init + first request | / baseline | boto3 at init | peak RSS |",
+        "| --- | ---: | ---: | ---: | ---: | --- | ---: |",
+    ]
+    for target in TARGETS:
+        init_ms = [value * 1000 for value in runs.init_s[target]]
+        total_ms = [value * 1000 for value in runs.total_s[target]]
+        rss_mb = median(runs.rss_kb[target]) / 1024
+        init_ratio = median(runs.ratios(runs.init_s, target))
+        total_ratio = median(runs.ratios(runs.total_s, target))
+        name = "baseline: boto3 + DynamoDB client (+ 1 PutItem)" if target == "baseline" else f"{target} handler"
+        lines.append(
+            f"| {name} | {median(init_ms):.0f} ({spread(init_ms)}) | {init_ratio:.2f}x "
+            f"| {median(total_ms):.0f} ({spread(total_ms)}) | {total_ratio:.2f}x "
+            f"| {'yes' if runs.boto3_at_init[target] else 'no'} | {rss_mb:.0f} MB |"
+        )
+        if target == "baseline":
+            continue
+        figures.append(
+            Figure(
+                f"cold import + init, {target} / baseline",
+                f"{init_ratio:.2f}x ({median(init_ms):.0f} ms vs {median(runs.init_s['baseline']) * 1000:.0f} ms)",
+                f"<= {BUDGET:.1f}x",
+                init_ratio <= BUDGET,
+            )
+        )
+        figures.append(
+            Figure(
+                f"cold init + first request, {target} / baseline + PutItem",
+                f"{total_ratio:.2f}x ({median(total_ms):.0f} ms vs {median(runs.total_s['baseline']) * 1000:.0f} ms)",
+            )
+        )
+        memory = memory_mb(target)
+        figure = Figure(
+            f"peak RSS, {target} (import + one request)", f"{rss_mb:.0f} MB", f"<= {memory} MB", rss_mb <= memory
+        )
+        figures.append(figure)
+    return Section("Cold start", figures, "\n".join(lines))

@@ -1,0 +1,127 @@
+"""A Lambda-like process for the probes: the template's environment, the runtime's variables, the layer's packages."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from postbacks_tools.stack_resources import StackResources, load_template
+from tests.benchmarks.measure import LAYER, ROOT
+
+FUNCTIONS = {"ingest": "IngestFunction", "worker": "WorkerFunction"}
+PROBE = Path(__file__).with_name("probe.py")
+
+
+def template() -> dict[str, Any]:
+    return load_template(ROOT / "template.yaml")
+
+
+def memory_mb(function: str) -> int:
+    return int(template()["Resources"][FUNCTIONS[function]]["Properties"]["MemorySize"])
+
+
+def function_environment(function: str, resources: StackResources) -> dict[str, str]:
+    """The variables the template gives a function, references resolved against the local resources."""
+    document = template()
+    variables = {
+        **document["Globals"]["Function"]["Environment"]["Variables"],
+        **document["Resources"][FUNCTIONS[function]]["Properties"].get("Environment", {}).get("Variables", {}),
+    }
+    local = resources.function_environment()
+    parameters = document.get("Parameters", {})
+    resolved = {}
+    for name, value in variables.items():
+        if isinstance(value, dict) and "Ref" in value:
+            reference = value["Ref"]
+            value = local[name] if name in local else parameters[reference]["Default"]
+        resolved[name] = str(value)
+    return resolved
+
+
+def layer_modules() -> set[str]:
+    """Top-level modules of everything `layers/postbacks/requirements.txt` installs (dependencies included)."""
+    pending = [
+        Requirement(line)
+        for line in (LAYER / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    seen: dict[str, set[str]] = {}  # distribution -> extras asked for
+    while pending:
+        requirement = pending.pop()
+        name = canonicalize_name(requirement.name)
+        extras = set(requirement.extras)
+        if name in seen and extras <= seen[name]:
+            continue
+        seen[name] = seen.get(name, set()) | extras
+        distribution = importlib.metadata.distribution(name)
+        for line in distribution.requires or []:
+            dependency = Requirement(line)
+            wanted = dependency.marker is None or any(
+                dependency.marker.evaluate({"extra": extra}) for extra in (seen[name] or {""})
+            )
+            if wanted:
+                pending.append(dependency)
+    modules: set[str] = set()
+    for name in seen:
+        for file in importlib.metadata.distribution(name).files or []:
+            top = file.parts[0]
+            if top.endswith((".dist-info", ".data")) or top in ("..", "__pycache__"):
+                continue
+            modules.add(top.removesuffix(".py").split(".")[0])
+    return modules
+
+
+def probe_environment(target: str, resources: StackResources, endpoint: str, code_root: Path) -> dict[str, str]:
+    """What a fresh execution environment of `target` sees (the boto3 baseline gets the ingest function's)."""
+    function = "ingest" if target == "baseline" else target
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "TZ": ":UTC",
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+        "AWS_LAMBDA_FUNCTION_NAME": f"postbacks-{function}",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb(function)),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "LAMBDA_TASK_ROOT": str(code_root / "functions" / function),
+        "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
+        "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+        "AWS_REGION": resources.region,
+        "AWS_DEFAULT_REGION": resources.region,
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_ENDPOINT_URL": endpoint,
+        **function_environment(function, resources),
+        "BENCH_ROOT": str(ROOT),
+        "BENCH_CODE_ROOT": str(code_root),
+        "BENCH_SITE_PACKAGES": sysconfig.get_paths()["purelib"],
+        "BENCH_LAYER_MODULES": ",".join(sorted(layer_modules())),
+    }
+
+
+def run_probe(mode: str, arguments: list[str], environment: dict[str, str], timeout: float = 120) -> dict[str, Any]:
+    """Run probe.py in a fresh `python -S` and return the figures it wrote."""
+    with tempfile.TemporaryDirectory(prefix="bench-") as folder:
+        out = Path(folder) / "figures.json"
+        command = [sys.executable, "-S", str(PROBE), mode, str(out), *arguments]
+        finished = subprocess.run(
+            command,
+            env=environment,
+            stdout=subprocess.DEVNULL,  # the handlers' logs and metrics
+            stderr=subprocess.PIPE,
+            timeout=timeout,
+            check=False,
+        )
+        if finished.returncode != 0 or not out.exists():
+            raise RuntimeError(f"probe {mode} {arguments} failed:\n{finished.stderr.decode(errors='replace')[-3000:]}")
+        figures: dict[str, Any] = json.loads(out.read_text())
+        return figures
