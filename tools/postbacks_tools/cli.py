@@ -212,7 +212,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _replay(target: Target, args: argparse.Namespace) -> int:
     ingestor = replay.ingestor_for(target)
-    return replay.replay(ingestor.quarantine, ingestor, target.bucket(), args.keys, args.reason, args.json)
+    return replay.replay(ingestor, target.bucket(), args.keys, args.reason, args.json)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import batched
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -91,9 +92,9 @@ def waiting(sqs: SQSClient, queue_url: str) -> int:
     return int(attributes["Attributes"].get("ApproximateNumberOfMessages", 0))
 
 
-def peek(sqs: SQSClient, queue_url: str, limit: int) -> list[MessageTypeDef]:
-    """Up to `limit` messages, left in the queue and visible again when this returns."""
-    expected = min(limit, waiting(sqs, queue_url))
+def peek(sqs: SQSClient, queue_url: str, limit: int, total: int | None = None) -> list[MessageTypeDef]:
+    """Up to `limit` messages, left in the queue and visible again when this returns (`total`: as `waiting`)."""
+    expected = min(limit, waiting(sqs, queue_url) if total is None else total)
     seen: dict[str, MessageTypeDef] = {}
     try:
         while len(seen) < expected:
@@ -114,19 +115,19 @@ def peek(sqs: SQSClient, queue_url: str, limit: int) -> list[MessageTypeDef]:
 
 
 def _release(sqs: SQSClient, queue_url: str, messages: list[MessageTypeDef]) -> None:
-    for start in range(0, len(messages), _BATCH):
+    for chunk in batched(messages, _BATCH, strict=False):
         sqs.change_message_visibility_batch(
             QueueUrl=queue_url,
             Entries=[
                 {"Id": str(i), "ReceiptHandle": message["ReceiptHandle"], "VisibilityTimeout": 0}
-                for i, message in enumerate(messages[start : start + _BATCH])
+                for i, message in enumerate(chunk)
             ],
         )
 
 
 def show(sqs: SQSClient, queue_url: str, limit: int, as_json: bool) -> int:
     total = waiting(sqs, queue_url)
-    jobs = [describe(message) for message in peek(sqs, queue_url, limit)]
+    jobs = [describe(message) for message in peek(sqs, queue_url, limit, total)]
     if as_json:
         for job in jobs:
             output.json_line(job.as_json())

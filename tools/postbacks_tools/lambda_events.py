@@ -86,12 +86,19 @@ class Route:
 POSTBACK_ROUTE = Route("/postbacks/{secret}")
 
 
-def _is_text(body: bytes) -> bool:
+def encode_body(body: bytes) -> tuple[str | None, bool]:
+    """The body and flag API Gateway hands a function: the text, or base64 when the bytes are not UTF-8."""
+    if not body:
+        return None, False
     try:
-        body.decode("utf-8")
+        return body.decode("utf-8"), False
     except UnicodeDecodeError:
-        return False
-    return True
+        return base64.b64encode(body).decode("ascii"), True
+
+
+def decode_body(body: str, is_base64: bool) -> bytes:
+    """The bytes behind an API Gateway body (an event's or a proxy response's)."""
+    return base64.b64decode(body) if is_base64 else body.encode("utf-8")
 
 
 def api_gateway_event(
@@ -121,14 +128,7 @@ def api_gateway_event(
         multi_query.setdefault(name, []).append(value)
 
     # Bodies that are not UTF-8 text reach the function base64-encoded, as binary media types do.
-    is_text = _is_text(body)
-    encoded_body: str | None
-    if not body:
-        encoded_body = None
-    elif is_text:
-        encoded_body = body.decode("utf-8")
-    else:
-        encoded_body = base64.b64encode(body).decode("ascii")
+    encoded_body, is_base64 = encode_body(body)
 
     now = datetime.now(UTC)
     user_agent = next((v for k, v in single_headers.items() if k.lower() == "user-agent"), None)
@@ -169,7 +169,7 @@ def api_gateway_event(
             },
         },
         "body": encoded_body,
-        "isBase64Encoded": bool(body) and not is_text,
+        "isBase64Encoded": is_base64,
     }
 
 
@@ -203,7 +203,7 @@ def proxy_response(result: Any) -> HttpResponse:
     body = result.get("body") or ""
     if not isinstance(body, str):
         raise ValueError("body must be a string")
-    raw = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode("utf-8")
+    raw = decode_body(body, bool(result.get("isBase64Encoded")))
     return HttpResponse(status=status, headers=headers, body=raw)
 
 

@@ -41,6 +41,7 @@ from postbacks_tools.stack_resources import (
     StackResources,
     create_stack_resources,
     load_template,
+    resolve_region,
 )
 
 if TYPE_CHECKING:
@@ -258,12 +259,10 @@ class QueuePoller:
         failed = failed_message_ids(result, ids)
         # What is not deleted comes back after the visibility timeout, and redrives to the DLQ.
         done = [m for m in messages if m["MessageId"] not in failed]
-        for start in range(0, len(done), 10):
+        if done:  # at most batch_size (<= 10) messages: one batch call
             self.sqs.delete_message_batch(
                 QueueUrl=self.queue_url,
-                Entries=[
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])
-                ],
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
             )
         log.info("worker: %d messages, %d failed", len(ids), len(failed))
         return len(messages)
@@ -434,7 +433,7 @@ def main() -> int:
 
     from moto.server import ThreadedMotoServer
 
-    region = os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or DEFAULT_REGION
+    region = resolve_region()
     port = int(os.environ.get("PORT") or DEFAULT_PORT)
     moto_port = int(os.environ.get("MOTO_PORT") or 0)
     if not _is_free(port):

@@ -10,8 +10,9 @@ window alone) has no index: it needs --scan, which reads the whole table.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from itertools import islice
 from typing import Any
 
 from postbacks.domain.codes import Kind
@@ -126,11 +127,11 @@ def list_events(store: PostbackStore, args: argparse.Namespace) -> int:
         return Exit.USAGE
     progress = Progress("reading pages", quiet_until=_PAGES_BEFORE_PROGRESS)
     with progress, _count_pages(store, operation, progress):
-        _print_events(_limited(events, args.limit), args.json, progress)
+        _print_events(islice(events, args.limit), args.json, progress)
     return Exit.OK
 
 
-def _print_events(events: Iterator[StoredEvent], as_json: bool, progress: Progress) -> None:
+def _print_events(events: Iterable[StoredEvent], as_json: bool, progress: Progress) -> None:
     rows = StreamingTable(
         (("EVENT AT", 24), ("MESSAGE", 35), ("CODE", 4), ("STATUS", 13), ("TO", 13), ("FROM", 13), ("OPERATOR", 0))
     )
@@ -171,13 +172,6 @@ def _count_pages(store: PostbackStore, operation: str, progress: Progress) -> It
         yield
     finally:
         events.unregister(name, unique_id=unique_id)
-
-
-def _limited(events: Iterator[StoredEvent], limit: int | None) -> Iterator[StoredEvent]:
-    for count, event in enumerate(events):
-        if limit is not None and count >= limit:
-            return
-        yield event
 
 
 def _operator(fields: dict[str, Any]) -> str:

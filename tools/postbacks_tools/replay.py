@@ -9,10 +9,10 @@ twice adds nothing: the store's writes are conditional on the postback's fingerp
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from itertools import islice
 from typing import Any
 
 from postbacks.service.ingest import Ingestor, IngestRequest, IngestResult, Outcome, ingestor_from_settings
@@ -24,6 +24,7 @@ from postbacks.storage.quarantine import (
     QuarantineUnavailable,
 )
 from postbacks_tools import output
+from postbacks_tools.lambda_events import encode_body
 from postbacks_tools.output import Exit, Progress, StreamingTable
 from postbacks_tools.targets import Target, TargetError
 
@@ -106,9 +107,7 @@ def list_rejected(quarantine: Quarantine, reason: str | None, limit: int | None,
         columns.append(("DETAIL", 0))
     rows = StreamingTable(columns)
     count = 0
-    for kept in quarantine.list_kept(reason):
-        if limit is not None and count >= limit:
-            break
+    for kept in islice(quarantine.list_kept(reason), limit):
         count += 1
         described = quarantine.describe_kept(kept.key) if detail else None
         if as_json:
@@ -139,9 +138,8 @@ def list_rejected(quarantine: Quarantine, reason: str | None, limit: int | None,
 # --- replay ------------------------------------------------------------------------------------------
 
 
-def replay(
-    quarantine: Quarantine, ingestor: Ingestor, bucket: str, keys: Sequence[str], reason: str | None, as_json: bool
-) -> int:
+def replay(ingestor: Ingestor, bucket: str, keys: Sequence[str], reason: str | None, as_json: bool) -> int:
+    quarantine = ingestor.quarantine
     chosen = [normalise_key(key, bucket) for key in keys] if keys else [k.key for k in quarantine.list_kept(reason)]
     if not chosen:
         if not as_json:
@@ -203,11 +201,8 @@ def normalise_key(key: str, bucket: str) -> str:
 
 
 def _request(raw: bytes, kept: KeptBody) -> IngestRequest:
-    """The request API Gateway would hand the function for these bytes: text, or base64 when not UTF-8."""
-    try:
-        body, is_base64 = raw.decode("utf-8"), False
-    except UnicodeDecodeError:
-        body, is_base64 = base64.b64encode(raw).decode("ascii"), True
+    """The request API Gateway would hand the function for these bytes."""
+    body, is_base64 = encode_body(raw)
     return IngestRequest(
         body=body,
         is_base64=is_base64,

@@ -8,7 +8,6 @@ percent-encoded), or `json` (application/json; JSON postbacks only).
 
 from __future__ import annotations
 
-import base64
 import json
 import urllib.error
 import urllib.request
@@ -18,6 +17,7 @@ from typing import Any
 from urllib.parse import quote_plus, urlsplit, urlunsplit
 
 from postbacks_tools import output
+from postbacks_tools.lambda_events import decode_body
 from postbacks_tools.output import Exit
 
 FORMS = ("raw", "xml", "json")
@@ -45,7 +45,7 @@ def load(path: Path) -> Sample:
     if event is None:
         return Sample(str(path), raw, _sniffed_type(raw))
     body = event.get("body") or ""
-    data = base64.b64decode(body) if event.get("isBase64Encoded") else str(body).encode("utf-8")
+    data = decode_body(str(body), bool(event.get("isBase64Encoded")))
     headers = {str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()}
     return Sample(str(path), data, headers.get("content-type") or _sniffed_type(data))
 

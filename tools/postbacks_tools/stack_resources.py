@@ -203,7 +203,8 @@ def secret_parameter_name(template: dict[str, Any], stack_name: str) -> str:
 # --- talking to moto ------------------------------------------------------------------------------
 
 
-def _region(region: str | None) -> str:
+def resolve_region(region: str | None = None) -> str:
+    """The region asked for, else the environment's, else the default."""
     return region or os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or DEFAULT_REGION
 
 
@@ -225,7 +226,7 @@ def _cached_client(service: str, region: str, endpoint: str) -> Any:
 
 def create_stack_resources(template: Path, stack_name: str, secret: str, region: str | None = None) -> StackResources:
     """Create the template's table, bucket and queues as a moto stack, plus the URL secret."""
-    region = _region(region)
+    region = resolve_region(region)
     document = load_template(template)
     secret_name = secret_parameter_name(document, stack_name)
     batch_size = worker_batch_size(document)
@@ -255,7 +256,7 @@ def create_stack_resources(template: Path, stack_name: str, secret: str, region:
 
 def find_stack_resources(stack_name: str = LOCAL_STACK_NAME, region: str | None = None) -> StackResources:
     """The resources of a stack made by create_stack_resources on the moto server at AWS_ENDPOINT_URL."""
-    region = _region(region)
+    region = resolve_region(region)
     cloudformation = _client("cloudformation", region)
     stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
     tags = {tag["Key"]: tag["Value"] for tag in stack.get("Tags", [])}

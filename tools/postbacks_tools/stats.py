@@ -52,15 +52,23 @@ class WindowStats:
                     "by_status": dict(counts.statuses.most_common()),
                     "delivery_rate": delivery_rate(counts.statuses),
                 }
-                for operator, counts in sorted(self.by_operator.items(), key=lambda item: -item[1].events)
+                for operator, counts in self.operators()
             },
         }
+
+    def operators(self) -> list[tuple[str, OperatorCounts]]:
+        """Operators, busiest first."""
+        return sorted(self.by_operator.items(), key=lambda item: -item[1].events)
 
 
 def delivery_rate(statuses: Counter[str]) -> float | None:
     """delivered / (delivered + failed + expired + rejected + not_supported); None before any outcome."""
-    final = sum(statuses[status.value] for status in FINAL_OUTCOMES)
+    final = final_outcomes(statuses)
     return round(statuses[Status.DELIVERED.value] / final, 4) if final else None
+
+
+def final_outcomes(statuses: Counter[str]) -> int:
+    return sum(statuses[status.value] for status in FINAL_OUTCOMES)
 
 
 def collect(store: PostbackStore, since: str, until: str | None) -> WindowStats:
@@ -88,7 +96,7 @@ def run(store: PostbackStore, since: str, until: str | None, as_json: bool) -> i
         output.json_line(stats.as_json())
         return Exit.OK
     print(f"{output.plural(stats.events, 'event')} from {stats.since} to {stats.until or 'now'}")
-    final = sum(stats.by_status[status.value] for status in FINAL_OUTCOMES)
+    final = final_outcomes(stats.by_status)
     print(f"delivery rate: {_percent(delivery_rate(stats.by_status))}", end="")
     print(f" ({stats.by_status[Status.DELIVERED.value]} delivered of {final} final outcomes)")
     if not stats.events:
@@ -108,7 +116,7 @@ def run(store: PostbackStore, since: str, until: str | None, as_json: bool) -> i
                 sum(counts.statuses[status.value] for status in FINAL_OUTCOMES[1:]),
                 _percent(delivery_rate(counts.statuses)),
             )
-            for operator, counts in sorted(stats.by_operator.items(), key=lambda item: -item[1].events)
+            for operator, counts in stats.operators()
         ),
     )
     return Exit.OK

@@ -10,6 +10,7 @@ import argparse
 import re
 from datetime import UTC, date, datetime, time, timedelta
 
+from postbacks.domain import timestamps
 from postbacks.domain.timestamps import to_utc_iso
 
 _RELATIVE = re.compile(r"^(\d+)\s*([smhdw])$")
@@ -35,13 +36,11 @@ def instant(text: str, *, end_of_day: bool = False, now: datetime | None = None)
             start = datetime.combine(day, time.min, UTC)
             # An --until date includes the whole day: stored times are compared as text.
             return to_utc_iso(start + timedelta(days=1, milliseconds=-1) if end_of_day else start)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a time: use {FORMS}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return to_utc_iso(moment)
+    # As the receiver reads vendor times: no offset means UTC, and one past the calendar is no time.
+    bound = timestamps.normalise(text)
+    if bound is None:
+        raise ValueError(f"{text!r} is not a time: use {FORMS}")
+    return bound
 
 
 def since(text: str) -> str:

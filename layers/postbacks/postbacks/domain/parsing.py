@@ -131,17 +131,15 @@ def _xml_fields(element: Element, *, flatten_body: bool = True) -> dict[str, Any
     extra: dict[str, str] = {}
     for child in element:
         # One level only: <BODY> inside <BODY> thousands deep made this recursion raise RecursionError.
-        name = _field_for(child.tag)
-        if name is _BODY and flatten_body:
+        if flatten_body and child.tag.upper() == "BODY":
             nested = _xml_fields(child, flatten_body=False)
             extra.update(nested.pop("extra", {}))
             for key, nested_value in nested.items():
                 fields.setdefault(key, nested_value)
             continue
-        if name is _NOTIFICATION:
+        if child.tag.lower() == "notification":
             continue
-        if name is _BODY:
-            name = None
+        name = _field_for(child.tag)
         value: Any = [(item.text or "").strip() for item in child] if len(child) else (child.text or "").strip()
         if name in _LIST_FIELDS and isinstance(value, str):
             value = [value] if value else []
@@ -177,8 +175,6 @@ def _json_fields(document: dict[str, Any]) -> dict[str, Any]:
     extra: dict[str, str] = {}
     for key, value in document.items():
         name = _field_for(str(key))
-        if name in (_BODY, _NOTIFICATION):  # XML containers; in JSON just unknown keys
-            name = None
         # A second key for the same field ("tracking-id" and "tracking_id") is kept in extra, as in XML, not lost.
         if name in fields:
             name = None
@@ -215,18 +211,9 @@ def _fold(tag: str) -> str:
     return tag.rsplit("}", 1)[-1].lower().replace("-", "").replace("_", "")
 
 
-# Container tags, told apart from field names by identity.
-_BODY = "<body>"
-_NOTIFICATION = "<notification>"
-
-
 @lru_cache(maxsize=1024)  # the vendor uses a few dozen names; bounded against bodies of random tags
 def _field_for(tag: str) -> str | None:
-    """The canonical field a tag or JSON key names (or _BODY / _NOTIFICATION), None for an unknown one."""
-    if tag.upper() == "BODY":
-        return _BODY
-    if tag.lower() == "notification":
-        return _NOTIFICATION
+    """The canonical field an XML tag or JSON key names; None for one we have no name for."""
     return _FIELD_FOR.get(_fold(tag))
 
 

@@ -65,10 +65,7 @@ class Ingestor:
         try:
             parsed = _parse(raw, request.content_type)
         except PostbackRejected as rejection:
-            kept = self._keep(raw, request, received_at, rejection)
-            # A refusal is final for the sender; without a kept copy the body would be lost, so ask for a retry.
-            outcome = Outcome.REJECTED if kept else Outcome.UNAVAILABLE
-            return IngestResult(outcome, rejection=rejection, kept_at=kept)
+            return self._refuse(raw, request, received_at, rejection)
         codes = tuple(postback.code for postback in parsed.postbacks)
         try:
             if parsed.bundled:
@@ -77,8 +74,7 @@ class Ingestor:
             stored = tuple(self.store_one(postback, received_at) for postback in parsed.postbacks)
         except StorageRefused as refusal:
             refused = PostbackRejected(Reason.INVALID_POSTBACK, f"Storage refused the postback: {refusal}")
-            kept = self._keep(raw, request, received_at, refused)
-            return IngestResult(Outcome.REJECTED if kept else Outcome.UNAVAILABLE, rejection=refused, kept_at=kept)
+            return self._refuse(raw, request, received_at, refused)
         except StorageUnavailable:
             kept = self._keep_unstored(raw, request, received_at)
             return IngestResult(Outcome.UNAVAILABLE, kept_at=kept, codes=codes)
@@ -97,12 +93,16 @@ class Ingestor:
             )
         return Stored(result.message_key, postback.code, result.new)
 
-    def _keep(self, raw: bytes, request: IngestRequest, received_at: str, rejection: PostbackRejected) -> str | None:
+    def _refuse(
+        self, raw: bytes, request: IngestRequest, received_at: str, rejection: PostbackRejected
+    ) -> IngestResult:
         kept = KeptBody(rejection.reason, rejection.detail, request.content_type, request.request_id, received_at)
         try:
-            return self.quarantine.keep_rejected(raw, kept)
+            kept_at = self.quarantine.keep_rejected(raw, kept)
         except QuarantineUnavailable:
-            return None
+            # A refusal is final for the sender; without a kept copy the body would be lost, so ask for a retry.
+            return IngestResult(Outcome.UNAVAILABLE, rejection=rejection)
+        return IngestResult(Outcome.REJECTED, rejection=rejection, kept_at=kept_at)
 
     def _keep_unstored(self, raw: bytes, request: IngestRequest, received_at: str) -> str | None:
         kept = KeptBody("storage_unavailable", "", request.content_type, request.request_id, received_at)
