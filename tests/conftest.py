@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import socket
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
-from typing import Any
 
 import pytest
 
@@ -20,15 +16,10 @@ for path in (ROOT / "layers" / "postbacks", ROOT / "tools"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
+from postbacks_tools.lambda_events import LambdaContext  # noqa: E402
+from postbacks_tools.local_stack import LocalFunction, LocalStack  # noqa: E402
 from postbacks_tools.stack_resources import StackResources, create_stack_resources  # noqa: E402
-
-SEEDS = ROOT / "tests" / "seeds"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.helpers import Invoke, free_port, load_function, reset_cached_settings  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -81,53 +72,36 @@ def stack(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> StackResources
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "PostbacksTest")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "postbacks")
-    _reset_cached_settings()
+    reset_cached_settings()
     return resources
 
 
-def _reset_cached_settings() -> None:
-    # Settings, clients and the secret cache are read once per Lambda container; tests start each afresh.
-    from aws_lambda_powertools.utilities import parameters
-
-    from postbacks.service import settings
-    from postbacks.storage import aws
-
-    settings.get_settings.cache_clear()
-    aws.reset_clients()
-    parameters.clear_caches()
-
-
-class FakeLambdaContext:
-    function_name = "postbacks-test"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:postbacks-test"
-    aws_request_id = "00000000-0000-0000-0000-000000000000"
-    log_group_name = "/aws/lambda/postbacks-test"
-    log_stream_name = "test"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
-
-
-def load_function(name: str) -> ModuleType:
-    """A function's `app.py`, loaded by path as Lambda would (each function's module is called `app`)."""
-    path = ROOT / "functions" / name / "app.py"
-    spec = importlib.util.spec_from_file_location(f"{name}_app", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def handler(name: str) -> Invoke:
+    """A function's handler called with a Lambda-like context."""
+    function = load_function(name)
+    return lambda event: function(event, LambdaContext("postbacks-test", memory_limit_in_mb=256))
 
 
 @pytest.fixture
-def ingest(stack: StackResources) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    module = load_function("ingest")
-    return lambda event: module.lambda_handler(event, FakeLambdaContext())  # type: ignore[no-any-return]
+def ingest(stack: StackResources) -> Invoke:
+    return handler("ingest")
 
 
 @pytest.fixture
-def worker(stack: StackResources) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    module = load_function("worker")
-    return lambda event: module.lambda_handler(event, FakeLambdaContext())  # type: ignore[no-any-return]
+def worker(stack: StackResources) -> Invoke:
+    return handler("worker")
+
+
+@pytest.fixture
+def local_api(stack: StackResources) -> Iterator[LocalStack]:
+    """The local stack's API server (API Gateway's stand-in) on a free loopback port, the functions behind it."""
+    ingest, worker = (
+        LocalFunction("IngestFunction", load_function("ingest")),
+        LocalFunction("WorkerFunction", load_function("worker")),
+    )
+    api = LocalStack(stack, ingest, worker, port=0)
+    api.start(poll=False)  # the tests drive the queue themselves, or do not need it
+    try:
+        yield api
+    finally:
+        api.stop()

@@ -18,28 +18,43 @@ def queue_arn(url: str) -> str:
     return attributes["Attributes"]["QueueArn"]
 
 
+def deliver_once(stack: StackResources, worker: Invoke, *, release_failed: bool = False) -> tuple[int, set[str]]:
+    """One receive and one worker call; returns how many messages came and the ids the worker reported failed.
+
+    Succeeded messages are deleted. Failed ones stay on the queue: invisible until their timeout, as on SQS, or
+    visible again at once with `release_failed` (their timeout, elapsed).
+    """
+    sqs = boto3.client("sqs")
+    messages = sqs.receive_message(
+        QueueUrl=stack.queue_url, MaxNumberOfMessages=stack.worker_batch_size, AttributeNames=["All"]
+    ).get("Messages", [])
+    if not messages:
+        return 0, set()
+    ids = [message["MessageId"] for message in messages]
+    failed = failed_message_ids(worker(sqs_event(messages, queue_arn(stack.queue_url), stack.region)), ids)
+    for message in messages:
+        if message["MessageId"] not in failed:
+            sqs.delete_message(QueueUrl=stack.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        elif release_failed:
+            sqs.change_message_visibility(
+                QueueUrl=stack.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
+    return len(messages), failed
+
+
 def drain(stack: StackResources, worker: Invoke, rounds: int = 100, until_empty: bool = True) -> list[str]:
     """Feed the queue to the worker until it is empty; returns the ids of the messages it reported failed.
 
     A failed message stays on the queue (deleted only on success), so `until_empty` means "no failures left".
     """
-    sqs = boto3.client("sqs")
-    arn = queue_arn(stack.queue_url)
     failures: list[str] = []
     for _ in range(rounds):
-        messages = sqs.receive_message(
-            QueueUrl=stack.queue_url, MaxNumberOfMessages=stack.worker_batch_size, AttributeNames=["All"]
-        ).get("Messages", [])
-        if not messages:
+        received, failed = deliver_once(stack, worker)
+        if not received:
             if until_empty:
                 return failures
             continue
-        result = worker(sqs_event(messages, arn, stack.region))
-        failed = failed_message_ids(result, [message["MessageId"] for message in messages])
         failures.extend(failed)
-        for message in messages:
-            if message["MessageId"] not in failed:
-                sqs.delete_message(QueueUrl=stack.queue_url, ReceiptHandle=message["ReceiptHandle"])
     if until_empty:
         raise AssertionError("the queue never drained")
     return failures

@@ -7,31 +7,29 @@ worker the way Lambda's SQS poller would. Only requests made while a handler run
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import math
 import os
 import sys
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import ModuleType
 from typing import Any
 
 import boto3
 
+from postbacks.storage import aws
 from postbacks.storage.store import INDEX_FOR
 from postbacks_tools.lambda_events import LambdaContext, sqs_event
 from postbacks_tools.sample_events import api_event
 from postbacks_tools.stack_resources import StackResources
 from tests.benchmarks.fakes import SECRET
-from tests.benchmarks.measure import ROOT, SEEDS, Figure, Section, bundle, progress
+from tests.benchmarks.measure import SEEDS, Figure, Section, bundle, progress
 from tests.benchmarks.wire import CountingMotoServer, Operation
+from tests.helpers import load_function, reset_cached_settings
+from tests.unit.media_server import MediaServer
 
 BUNDLE_ITEMS = 10
 MEDIA_FILES = 3
-MEDIA_BODY = b"GIF89a" + bytes(range(256)) * 64  # a small image-sized file
 
 
 @contextlib.contextmanager
@@ -50,38 +48,6 @@ def _quiet_stdout() -> Iterator[None]:
         os.close(saved)
 
 
-@contextlib.contextmanager
-def _media_server() -> Iterator[str]:
-    class Files(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "image/gif")
-            self.send_header("Content-Length", str(len(MEDIA_BODY)))
-            self.end_headers()
-            self.wfile.write(MEDIA_BODY)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Files)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        thread.join()
-
-
-def _load_function(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"bench_{name}_app", ROOT / "functions" / name / "app.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 class Scenario:
     """Posts bodies to the ingest handler and drains the queue into the worker, counting each side's requests."""
 
@@ -93,18 +59,11 @@ class Scenario:
             POWERTOOLS_TRACE_DISABLED="true",
             MEDIA_ALLOW_LOOPBACK="true",  # the media server is on loopback, as in the tests
         )
-        from aws_lambda_powertools.utilities import parameters
-
-        from postbacks.service import settings
-        from postbacks.storage import aws
-
-        settings.get_settings.cache_clear()
-        aws.reset_clients()
-        parameters.clear_caches()
+        reset_cached_settings()
         self.server = server
         self.resources = resources
-        self.ingest = _load_function("ingest")
-        self.worker = _load_function("worker")
+        self.ingest = load_function("ingest")
+        self.worker = load_function("worker")
         self.sqs = aws.sqs()
         self.queue_arn = self.sqs.get_queue_attributes(QueueUrl=resources.queue_url, AttributeNames=["QueueArn"])[
             "Attributes"
@@ -113,7 +72,7 @@ class Scenario:
     def post(self, body: bytes, content_type: str = "text/xml") -> tuple[int, Counter[Operation]]:
         event = api_event(body, secret=SECRET, content_type=content_type)
         with self.server.counting() as counted, _quiet_stdout():
-            answer = self.ingest.lambda_handler(event, LambdaContext("postbacks-ingest"))
+            answer = self.ingest(event, LambdaContext("postbacks-ingest"))
         return int(answer["statusCode"]), counted
 
     def drain(self) -> Counter[Operation]:
@@ -127,7 +86,7 @@ class Scenario:
                 return total
             event = sqs_event(messages, self.queue_arn, self.resources.region)
             with self.server.counting() as counted, _quiet_stdout():
-                answer: dict[str, Any] = self.worker.lambda_handler(event, LambdaContext("postbacks-worker"))
+                answer: dict[str, Any] = self.worker(event, LambdaContext("postbacks-worker"))
             if answer.get("batchItemFailures"):
                 raise RuntimeError(f"worker failed: {answer}")
             total += counted
@@ -167,10 +126,10 @@ def run(server: CountingMotoServer, resources: StackResources) -> Section:
     expect_200(status, "duplicate")
     rows.append(("DLR (N102), duplicate", counted, 1, 2))
 
-    with _media_server() as media:
+    with MediaServer() as media:
         mo = (SEEDS / "004_mms_mo_n401.xml").read_text()
         for index in range(MEDIA_FILES):
-            mo = mo.replace("URL of Content Here", f"{media}/file-{index}.gif", 1)
+            mo = mo.replace("URL of Content Here", media.url(f"/small.gif?file={index}"), 1)
         status, counted = scenario.post(mo.encode())
         expect_200(status, "MMS MO")
         counted += scenario.drain()

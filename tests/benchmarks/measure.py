@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SEEDS = ROOT / "tests" / "fixtures" / "seeds"
+SEEDS = ROOT / "tests" / "fixtures" / "seeds"  # this module stays standard-library only: probe.py imports it
 LAYER = ROOT / "layers" / "postbacks"
 # Long enough that timer resolution and one scheduler tick stay below 1% of a measurement.
 MIN_BATCH_SECONDS = 0.02
@@ -81,20 +81,9 @@ class Seed:
 
 def well_formed_seeds() -> list[Seed]:
     """The vendor's examples that the receiver accepts (the broken ones are the reliability suite's)."""
-    from postbacks.domain import decoding, parsing
-    from postbacks.domain.errors import PostbackRejected
+    from tests.helpers import WELL_FORMED_SEEDS, content_type_of
 
-    seeds = []
-    for path in sorted(SEEDS.iterdir()):
-        if path.suffix not in (".xml", ".json"):
-            continue
-        seed = Seed(path.name, path.read_bytes(), "application/json" if path.suffix == ".json" else "text/xml")
-        try:
-            parsing.parse(decoding.payload(seed.raw, seed.content_type))
-        except PostbackRejected:
-            continue
-        seeds.append(seed)
-    return seeds
+    return [Seed(path.name, path.read_bytes(), content_type_of(path)) for path in WELL_FORMED_SEEDS]
 
 
 def bundle(count: int) -> bytes:

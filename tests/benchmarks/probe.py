@@ -8,6 +8,7 @@ before the clock starts but the interpreter's own modules and `os`/`resource`, s
 boto3 baseline are charged for everything they import. (No `from __future__` or `typing` here either.)
 """
 
+import functools
 import os
 import resource
 import sys
@@ -146,6 +147,7 @@ def warm(out: str, events_path: str, rounds: int) -> None:
     handler = importlib.import_module("app")
     sys.path.insert(0, os.environ["BENCH_ROOT"])
     from tests.benchmarks.fakes import SECRET, in_memory_ingestor
+    from tests.benchmarks.measure import interleaved
 
     # The handler looks both up by module global at each request: swapping them swaps the storage out.
     fake = in_memory_ingestor()
@@ -160,25 +162,8 @@ def warm(out: str, events_path: str, rounds: int) -> None:
         if result.get("statusCode") != 200:
             raise SystemExit(f"warm: {result}")
 
-    numbers = {}
-    for entry in events:
-        number = 1
-        while True:
-            started = time.perf_counter()
-            for _ in range(number):
-                call(entry["event"])
-            if time.perf_counter() - started >= 0.02:
-                break
-            number *= 2
-        numbers[entry["name"]] = number
-    samples: dict[str, list[float]] = {entry["name"]: [] for entry in events}
-    for _ in range(rounds):
-        for entry in events:
-            number = numbers[entry["name"]]
-            started = time.perf_counter()
-            for _ in range(number):
-                call(entry["event"])
-            samples[entry["name"]].append((time.perf_counter() - started) / number)
+    calls = {entry["name"]: functools.partial(call, entry["event"]) for entry in events}
+    samples = interleaved(calls, rounds)
     _write_json(out, {"per_call_s": samples, "max_rss_kb": _peak_rss_kb()})
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 import contextlib
 import io
 import re
-import socket
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qs
+
+from tests.helpers import free_port
 
 Operation = tuple[str, str]  # (service, operation), e.g. ("dynamodb", "PutItem")
 
@@ -82,9 +83,7 @@ class CountingMotoServer:
                 self._counts[operation] += 1
             return moto_app(environ, start_response)  # type: ignore[no-any-return]
 
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
+        port = free_port()
         self._server = make_server("127.0.0.1", port, app, threaded=True, request_handler=QuietHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()

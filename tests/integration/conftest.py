@@ -8,8 +8,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +16,8 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.conftest import free_port
+from postbacks_tools.stack_resources import resolve_region
+from tests.helpers import free_port, start_local_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,7 +32,7 @@ class Target:
     serves_loopback_media: bool
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, endpoint_url=self.endpoint_url, region_name=_region())
+        return boto3.client(service, endpoint_url=self.endpoint_url, region_name=resolve_region())
 
     def cli_environment(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -42,16 +41,12 @@ class Target:
                 "AWS_ENDPOINT_URL": self.endpoint_url,
                 "AWS_ACCESS_KEY_ID": "x",
                 "AWS_SECRET_ACCESS_KEY": "x",
-                "AWS_DEFAULT_REGION": _region(),
+                "AWS_DEFAULT_REGION": resolve_region(),
             }
             env.pop("TABLE_NAME", None)
         else:
             env["TABLE_NAME"] = self.table_name
         return env
-
-
-def _region() -> str:
-    return os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
 
 
 @pytest.fixture(scope="session")
@@ -60,28 +55,11 @@ def local_target() -> Iterator[Target]:
     env |= {
         "PORT": str(free_port()),
         "PYTHONPATH": os.pathsep.join([str(ROOT / "tools"), str(ROOT / "layers" / "postbacks")]),
-        "AWS_DEFAULT_REGION": _region(),
+        "AWS_DEFAULT_REGION": resolve_region(),
     }
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "TABLE_NAME", "BUCKET_NAME", "QUEUE_URL"):
         env.pop(name, None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "postbacks_tools.local_stack"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert process.stdout is not None
-    ready: dict[str, str] = {}
-    deadline = time.monotonic() + 60
-    while len(ready) < 2 and time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        name, _, value = line.strip().partition("=")
-        if name in ("POSTBACK_URL", "AWS_ENDPOINT_URL"):
-            ready[name] = value
+    process, ready = start_local_stack(env)
     if len(ready) < 2:
         process.kill()
         pytest.fail("the local stack did not print POSTBACK_URL and AWS_ENDPOINT_URL within 60 s")
@@ -89,7 +67,9 @@ def local_target() -> Iterator[Target]:
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "x")
     from postbacks_tools.stack_resources import LOCAL_STACK_NAME
 
-    cloudformation = boto3.client("cloudformation", endpoint_url=ready["AWS_ENDPOINT_URL"], region_name=_region())
+    cloudformation = boto3.client(
+        "cloudformation", endpoint_url=ready["AWS_ENDPOINT_URL"], region_name=resolve_region()
+    )
     resources = {
         item["ResourceType"]: item["PhysicalResourceId"]
         for item in cloudformation.describe_stack_resources(StackName=LOCAL_STACK_NAME)["StackResources"]
@@ -114,10 +94,10 @@ def deployed_target() -> Target:
     stack_name = os.environ.get("AWS_SAM_STACK_NAME")
     if not stack_name:
         pytest.skip("AWS_SAM_STACK_NAME is not set: no deployed stack to test (the local stack is tested instead)")
-    cloudformation = boto3.client("cloudformation", region_name=_region())
+    cloudformation = boto3.client("cloudformation", region_name=resolve_region())
     stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
     outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
-    parameter = boto3.client("ssm", region_name=_region()).get_parameter(
+    parameter = boto3.client("ssm", region_name=resolve_region()).get_parameter(
         Name=outputs["SecretParameterName"], WithDecryption=True
     )
     secret = parameter["Parameter"]["Value"].split(",")[0].strip()

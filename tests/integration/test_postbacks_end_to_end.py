@@ -11,16 +11,15 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from postbacks_tools.sample_events import content_type_for
+from tests.helpers import SEEDS
 from tests.integration.conftest import Target
 from tests.unit.media_server import SMALL_BODY, MediaServer, generated
 from tests.unit.test_seed_examples import BROKEN, WELL_FORMED
-
-SEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "seeds"
 
 
 def post(url: str, body: bytes, content_type: str = "text/xml") -> tuple[int, dict[str, Any]]:
@@ -30,10 +29,6 @@ def post(url: str, body: bytes, content_type: str = "text/xml") -> tuple[int, di
             return answer.status, json.loads(answer.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
-
-
-def content_type(name: str) -> str:
-    return "application/json" if name.endswith(".json") else "text/xml"
 
 
 def eventually[T](check: Callable[[], T | None], seconds: float = 30.0) -> T:
@@ -65,7 +60,7 @@ def media() -> Iterator[MediaServer]:
 
 @pytest.mark.parametrize("name", sorted(WELL_FORMED))
 def test_every_well_formed_seed_is_stored(target: Target, name: str) -> None:
-    status, answer = post(target.postback_url, (SEEDS / name).read_bytes(), content_type(name))
+    status, answer = post(target.postback_url, (SEEDS / name).read_bytes(), content_type_for(name))
     assert status == 200, answer
     (key,) = answer["tracking_ids"]
     codes = [item["code"]["S"] for item in items(target, key) if item["sk"]["S"].startswith("E#")]
@@ -74,7 +69,7 @@ def test_every_well_formed_seed_is_stored(target: Target, name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(BROKEN))
 def test_every_broken_seed_is_refused_and_quarantined(target: Target, name: str) -> None:
-    status, answer = post(target.postback_url, (SEEDS / name).read_bytes(), content_type(name))
+    status, answer = post(target.postback_url, (SEEDS / name).read_bytes(), content_type_for(name))
     assert (status, answer["error"]) == (400, BROKEN[name].value)
     listing = target.client("s3").list_objects_v2(Bucket=target.bucket_name, Prefix=f"quarantine/{answer['error']}/")
     assert listing.get("KeyCount", 0) >= 1

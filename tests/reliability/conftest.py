@@ -7,9 +7,7 @@ from typing import Any
 
 import pytest
 
-from postbacks_tools.local_stack import LocalFunction, LocalStack, load_handler
-from postbacks_tools.stack_resources import StackResources
-from tests.reliability.support import REPORT_LINES, ROOT, RecordingServer
+from tests.reliability.support import REPORT_LINES, RecordingServer
 
 
 @pytest.fixture
@@ -24,26 +22,6 @@ def media_host() -> Iterator[RecordingServer]:
     """A carrier's content host whose answer a test can switch (503 while it is down, 200 once it recovers)."""
     with RecordingServer(status=503, body=b"GIF89a" + bytes(range(256))) as server:
         yield server
-
-
-LISTEN_BACKLOG = 128
-
-
-@pytest.fixture
-def local_api(stack: StackResources) -> Iterator[LocalStack]:
-    """The local stack's API server (API Gateway's stand-in) on a free loopback port, ingest function behind it."""
-    functions = ROOT / "functions"
-    ingest = LocalFunction("IngestFunction", load_handler(functions / "ingest" / "app.py", "reliability_ingest_app"))
-    worker = LocalFunction("WorkerFunction", load_handler(functions / "worker" / "app.py", "reliability_worker_app"))
-    api = LocalStack(stack, ingest, worker, port=0)
-    # socketserver listens with a backlog of 5: a burst of 50 connections is reset. A deeper queue, as any
-    # real front door has, until local_stack's _ApiServer sets request_queue_size itself.
-    api.api.socket.listen(LISTEN_BACKLOG)
-    api.start(poll=False)
-    try:
-        yield api
-    finally:
-        api.stop()
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -8,57 +8,41 @@ botocore's retries and error parsing run as they would against a throttled table
 
 from __future__ import annotations
 
-import base64
 import json
-import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import unquote
 
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
 
-from postbacks.service.ingest import IngestRequest, Outcome, ingestor_from_settings
+from postbacks.service.ingest import Outcome, ingestor_from_settings
 from postbacks.service.settings import get_settings
 from postbacks.storage import aws
 from postbacks.storage.store import PostbackStore
-from postbacks_tools.lambda_events import failed_message_ids, sqs_event
+from postbacks_tools import dlq
+from postbacks_tools.output import Exit
+from postbacks_tools.replay import Result, replay_one
 from postbacks_tools.stack_resources import StackResources
-from tests.queue_drain import drain, queue_arn
-from tests.reliability.support import (
-    SEEDS,
-    Invoke,
-    RecordingServer,
-    kept_keys,
-    post,
-    stored_events,
-)
+from tests import queue_drain
+from tests.helpers import Invoke, free_port, kept_keys, post, seed, stored_events
+from tests.queue_drain import drain
+from tests.reliability.support import RecordingServer
 
 SENDER_TIMEOUT = 10  # seconds the vendor waits for an answer
 SEED_NAMES = ["000_sms_mt_n201.xml", "001_mms_mt_n102_binary.xml", "002_device_n501.xml", "004_sms_mo_n211.xml"]
 
 
-def seed(name: str) -> bytes:
-    return (SEEDS / name).read_bytes()
-
-
 # --- making things fail ---------------------------------------------------------------------------------
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])  # closed again on leaving: nothing listens there
 
 
 @contextmanager
 def dynamodb_unreachable(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """DynamoDB (only) points at a port nothing listens on; botocore honours the per-service endpoint variable."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", f"http://127.0.0.1:{closed_port()}")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", f"http://127.0.0.1:{free_port()}")
     aws.reset_clients()
     try:
         yield
@@ -138,24 +122,15 @@ def inject() -> Iterator[Callable[..., Injector]]:
 # --- replay, as an operator would after an outage -------------------------------------------------------
 
 
+# What `postbacks replay` reports, as the ingestor's outcome (kept bodies that are neither are a test failure).
+_AS_OUTCOME = {Result.REPLAYED: Outcome.ACCEPTED, Result.UNAVAILABLE: Outcome.UNAVAILABLE}
+
+
 def replay_unstored(stack: StackResources) -> list[Outcome]:
-    """Every body kept under unstored/, run again through the ingestor; each is deleted once accepted."""
-    s3 = boto3.client("s3")
+    """Every body kept under unstored/, run through `postbacks replay`'s own path; each is deleted once stored."""
     ingestor = ingestor_from_settings(get_settings())
-    outcomes = []
-    for key in kept_keys(stack, "unstored/"):
-        kept = s3.get_object(Bucket=stack.bucket_name, Key=key)
-        request = IngestRequest(
-            body=base64.b64encode(kept["Body"].read()).decode(),
-            is_base64=True,
-            content_type=unquote(kept["Metadata"].get("content-type", "")) or None,
-            request_id=f"replay-{key.rsplit('/', 1)[-1]}",
-        )
-        outcome = ingestor.ingest(request).outcome
-        if outcome is Outcome.ACCEPTED:
-            s3.delete_object(Bucket=stack.bucket_name, Key=key)
-        outcomes.append(outcome)
-    return outcomes
+    keys = [kept.key for kept in ingestor.quarantine.list_kept("storage_unavailable")]
+    return [_AS_OUTCOME[replay_one(ingestor.quarantine, ingestor, key).result] for key in keys]
 
 
 def timed_post(ingest: Invoke, body: bytes) -> tuple[int, dict[str, Any]]:
@@ -288,23 +263,8 @@ def mms_mo(url: str, tracking_id: str = "MMS_MO_faults") -> bytes:
 
 
 def deliver_once(stack: StackResources, worker: Invoke) -> tuple[int, set[str]]:
-    """One receive and one worker call; failed messages are made visible again at once (their timeout, elapsed)."""
-    sqs = boto3.client("sqs")
-    messages = sqs.receive_message(QueueUrl=stack.queue_url, MaxNumberOfMessages=10, AttributeNames=["All"]).get(
-        "Messages", []
-    )
-    if not messages:
-        return 0, set()
-    ids = [message["MessageId"] for message in messages]
-    failed = failed_message_ids(worker(sqs_event(messages, queue_arn(stack.queue_url), stack.region)), ids)
-    for message in messages:
-        if message["MessageId"] in failed:
-            sqs.change_message_visibility(
-                QueueUrl=stack.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-            )
-        else:
-            sqs.delete_message(QueueUrl=stack.queue_url, ReceiptHandle=message["ReceiptHandle"])
-    return len(messages), failed
+    # A failed message comes back at once: its visibility timeout, elapsed.
+    return queue_drain.deliver_once(stack, worker, release_failed=True)
 
 
 def archived_states(stack: StackResources, tracking_id: str = "MMS_MO_faults") -> list[str]:
@@ -334,17 +294,11 @@ def test_media_host_503_is_retried_and_archived_once_it_recovers(
 
 
 def move_back(stack: StackResources) -> int:
-    """Dead letters to the work queue: send on, then delete (what `postbacks redrive` does)."""
+    """Dead letters back to the work queue with `postbacks redrive`; returns how many there were."""
     sqs = boto3.client("sqs")
-    moved = 0
-    while messages := sqs.receive_message(QueueUrl=stack.dead_letter_queue_url, MaxNumberOfMessages=10).get(
-        "Messages", []
-    ):
-        for message in messages:
-            sqs.send_message(QueueUrl=stack.queue_url, MessageBody=message["Body"])
-            sqs.delete_message(QueueUrl=stack.dead_letter_queue_url, ReceiptHandle=message["ReceiptHandle"])
-            moved += 1
-    return moved
+    dead = dlq.waiting(sqs, stack.dead_letter_queue_url)
+    assert dlq.redrive(sqs, stack.dead_letter_queue_url, stack.queue_url, None) == Exit.OK
+    return dead
 
 
 def max_receive_count(stack: StackResources) -> int:

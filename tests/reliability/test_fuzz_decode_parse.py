@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from postbacks.domain.errors import PostbackRejected
 from postbacks_tools.sample_events import api_event
 from postbacks_tools.stack_resources import StackResources
+from tests.helpers import SECRET, WELL_FORMED_SEEDS, Invoke, content_type_of
 from tests.reliability.fuzzing import (
     CONTENT_TYPES,
     WRAPPINGS,
@@ -33,7 +34,6 @@ from tests.reliability.fuzzing import (
     mutated_seeds,
     xml_postbacks,
 )
-from tests.reliability.support import SECRET, WELL_FORMED_SEEDS, Invoke, content_type_of
 
 PURE = settings(deadline=None, max_examples=examples(300), suppress_health_check=[HealthCheck.too_slow])
 THROUGH_HANDLER = settings(

@@ -19,7 +19,8 @@ from postbacks.domain import parsing
 from postbacks.service import settings
 from postbacks_tools.sample_events import api_event
 from postbacks_tools.stack_resources import StackResources
-from tests.reliability.support import HOSTILE, SECRET, Invoke, RecordingServer, kept_keys, post, stored_events
+from tests.helpers import SECRET, Invoke, kept_keys, post, stored_events
+from tests.reliability.support import HOSTILE, RecordingServer
 
 XML = "text/xml"
 JSON = "application/json"

@@ -17,15 +17,8 @@ import requests
 
 from postbacks_tools.local_stack import LocalStack
 from postbacks_tools.stack_resources import StackResources
-from tests.reliability.support import (
-    REPORT_LINES,
-    SECRET,
-    WELL_FORMED_SEEDS,
-    content_type_of,
-    has_tracking_id,
-    stored_events,
-    with_tracking_id,
-)
+from tests.helpers import SECRET, WELL_FORMED_SEEDS, content_type_of, stored_events
+from tests.reliability.support import REPORT_LINES, has_tracking_id, with_tracking_id
 
 COUNT = int(os.environ.get("POSTBACKS_LOAD_COUNT", "300"))
 THREADS = 8

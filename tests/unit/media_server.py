@@ -76,6 +76,8 @@ class MediaServer:
                 server.host_headers.append(self.headers.get("Host"))
                 server.route(self)
 
+            do_POST = do_HEAD = do_GET  # any request is a hit: a canary must see fetches of every kind
+
         self._httpd = _QuietServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self.scheme = "http"
@@ -94,6 +96,10 @@ class MediaServer:
     def __exit__(self, *exc: object) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
 
     def url(self, path: str, host: str = "127.0.0.1") -> str:
         return f"{self.scheme}://{host}:{self.port}{path}"

@@ -7,25 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from postbacks.domain import decoding, parsing
 from postbacks.storage.store import PostbackStore
 from postbacks_tools import cli
 from postbacks_tools.stack_resources import StackResources
-
-SEEDS = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "seeds"
-
-
-def save(store: PostbackStore, name: str) -> None:
-    for postback in parsing.parse(decoding.payload((SEEDS / name).read_bytes(), None)).postbacks:
-        store.save(postback, "2026-11-22T10:00:00.000Z")
-
-
-@pytest.fixture
-def filled(stack: StackResources) -> StackResources:
-    store = PostbackStore(stack.table_name)
-    for name in ("001_mms_mt_n101_binary.xml", "001_mms_mt_n102_binary.xml", "004_sms_mo_n211.xml"):
-        save(store, name)
-    return stack
+from tests.helpers import save_seed, seed
 
 
 def test_show_json_gives_status_and_events_oldest_first(
@@ -77,7 +62,7 @@ def test_local_stack_is_found_from_the_endpoint_alone(
         local = find_stack_resources()
     except Exception:
         local = create_stack_resources(Path(cli.__file__).resolve().parents[2] / "template.yaml", LOCAL_STACK_NAME, "x")
-    save(PostbackStore(local.table_name), "000_sms_mt_n201.xml")
+    save_seed(PostbackStore(local.table_name), seed("000_sms_mt_n201.xml"))
     assert cli.main(["show", "U01TXzgwNjc4", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["status"] == "sent"
 

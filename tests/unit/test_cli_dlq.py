@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Any
 
 import boto3
 import pytest
@@ -15,8 +13,8 @@ from postbacks.storage.store import PostbackStore
 from postbacks_tools import cli
 from postbacks_tools.lambda_events import sqs_event
 from postbacks_tools.stack_resources import StackResources
+from tests.helpers import Invoke
 
-Invoke = Callable[[dict[str, Any]], dict[str, Any]]
 FETCH = dump_job(FetchJob(message_key="MMS_MO_dlq1", index=0, url="https://media.example.com/16501112222/a.jpg"))
 STORE = dump_job(
     StoreJob(

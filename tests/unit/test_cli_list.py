@@ -4,37 +4,22 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from postbacks.domain import decoding, parsing
 from postbacks.storage.store import PostbackStore
 from postbacks_tools import cli, messages
 from postbacks_tools.output import Progress
 from postbacks_tools.stack_resources import StackResources
+from tests.helpers import save_seed
 
-SEEDS = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "seeds"
 MMS_MO = (
     b"<POSTBACK><NOTIFICATION><ORIGIN>MMS_MO</ORIGIN><CODE>N401</CODE><FROM>13217949521</FROM><TO>74700</TO>"
     b"<TRACKINGID>MMS_MO_cli1</TRACKINGID><TIMESTAMP>2014-02-03T11:19:49-05:00</TIMESTAMP><CONTENT>"
     b"<FILE>https://media.example.com/a.jpg</FILE><FILE>https://media.example.com/b.mp4</FILE>"
     b"</CONTENT></NOTIFICATION></POSTBACK>"
 )
-
-
-def save(store: PostbackStore, body: bytes) -> None:
-    for postback in parsing.parse(decoding.payload(body, None)).postbacks:
-        store.save(postback, "2026-11-22T10:00:00.000Z")
-
-
-@pytest.fixture
-def filled(stack: StackResources) -> StackResources:
-    store = PostbackStore(stack.table_name)
-    for name in ("001_mms_mt_n101_binary.xml", "001_mms_mt_n102_binary.xml", "004_sms_mo_n211.xml"):
-        save(store, (SEEDS / name).read_bytes())
-    return stack
 
 
 def run(stack: StackResources, *arguments: str) -> int:
@@ -51,7 +36,7 @@ def json_lines(text: str) -> list[dict[str, Any]]:
 @pytest.fixture
 def with_media(stack: StackResources) -> StackResources:
     store = PostbackStore(stack.table_name)
-    save(store, MMS_MO)
+    save_seed(store, MMS_MO)
     uri = f"s3://{stack.bucket_name}/media/MMS_MO_cli1/000"
     archived = {"state": "archived", "url": "https://media.example.com/a.jpg", "s3_uri": uri, "size": 2048}
     store.record_content("MMS_MO_cli1", 0, archived | {"content_type": "image/jpeg", "sha256": "ab" * 32})

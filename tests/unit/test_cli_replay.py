@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
@@ -14,10 +11,8 @@ from postbacks.storage.store import PostbackStore
 from postbacks_tools import cli
 from postbacks_tools.sample_events import api_event
 from postbacks_tools.stack_resources import StackResources
+from tests.helpers import SECRET, SEEDS, Invoke, kept_keys
 
-SEEDS = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "seeds"
-SECRET = "s3cr3t-current"
-Invoke = Callable[[dict[str, Any]], dict[str, Any]]
 FIXED = "quarantine/unparseable/2026/11/20/req-fixed"  # refused by an older parser, fine for this one
 BROKEN = (SEEDS / "001_sms_mt_n201_broken_from_mask.xml").read_bytes()
 
@@ -37,14 +32,8 @@ def keep(stack: StackResources, key: str, body: bytes, reason: str = "unparseabl
     )
 
 
-def kept_keys(stack: StackResources) -> list[str]:
-    s3 = boto3.client("s3")
-    keys: list[str] = []
-    for prefix in ("quarantine/", "unstored/"):
-        keys += [
-            item["Key"] for item in s3.list_objects_v2(Bucket=stack.bucket_name, Prefix=prefix).get("Contents", [])
-        ]
-    return sorted(keys)
+def all_kept(stack: StackResources) -> list[str]:
+    return sorted(kept_keys(stack, "quarantine/") + kept_keys(stack, "unstored/"))
 
 
 @pytest.fixture
@@ -100,13 +89,13 @@ def test_replay_stores_what_now_parses_and_removes_its_kept_copy(
 
     assert "stored U01TXzgwNjc4 (N202)" in capsys.readouterr().out
     assert events_of(kept, "U01TXzgwNjc4") == 1
-    assert FIXED not in kept_keys(kept)
+    assert FIXED not in all_kept(kept)
 
 
 def test_a_body_still_refused_stays_and_its_reason_is_printed(
     kept: StackResources, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    before = kept_keys(kept)
+    before = all_kept(kept)
 
     assert run("replay", "--all") == cli.EXIT_FAILED
 
@@ -114,7 +103,7 @@ def test_a_body_still_refused_stays_and_its_reason_is_printed(
     assert "still rejected" in out
     assert "malformed_xml: The body is not well-formed XML" in out
     # The refused body stays where it was; the replay keeps no second copy of it.
-    assert kept_keys(kept) == [key for key in before if key != FIXED]
+    assert all_kept(kept) == [key for key in before if key != FIXED]
 
 
 def test_replaying_the_same_postback_twice_adds_nothing(
@@ -139,7 +128,7 @@ def test_a_body_kept_while_storage_was_down_is_replayed(
     assert run("replay", "--reason", "storage_unavailable") == 0
 
     assert events_of(stack, "U01TXzgwNjc4") == 1
-    assert kept_keys(stack) == []
+    assert all_kept(stack) == []
 
 
 def test_a_replayed_bundle_is_queued_for_the_worker(stack: StackResources, capsys: pytest.CaptureFixture[str]) -> None:

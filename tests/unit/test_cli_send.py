@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote_plus
 
@@ -10,24 +9,17 @@ import pytest
 
 from postbacks.storage.store import PostbackStore
 from postbacks_tools import cli, send
-from postbacks_tools.local_stack import LocalFunction, LocalStack
+from postbacks_tools.local_stack import LocalStack
 from postbacks_tools.stack_resources import StackResources
-from tests.conftest import free_port, load_function
+from tests.helpers import SECRET, SEEDS, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
-SEEDS = ROOT / "tests" / "fixtures" / "seeds"
-SECRET = "s3cr3t-current"
 
 
 @pytest.fixture
-def api(stack: StackResources) -> Iterator[LocalStack]:
-    ingest = LocalFunction("IngestFunction", load_function("ingest").lambda_handler)
-    worker = LocalFunction("WorkerFunction", load_function("worker").lambda_handler)
-    local = LocalStack(stack, ingest, worker, port=0)
-    local.start(poll=False)  # the queue is not needed: these posts are stored by the API itself
-    yield local
-    local.stop()
+def api(local_api: LocalStack) -> LocalStack:
+    return local_api  # posts here are stored by the API itself: the queue is not needed
 
 
 def stored(stack: StackResources, key: str) -> list[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -11,8 +10,8 @@ from postbacks.domain import decoding, parsing
 from postbacks.storage.store import PostbackStore
 from postbacks_tools import cli
 from postbacks_tools.stack_resources import StackResources
+from tests.helpers import SEEDS
 
-SEEDS = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "seeds"
 # Two MT messages delivered, one expired, one failed, one rejected (E102 without a timestamp: its event
 # time is when it was received), and two "sent" on the way.
 CAMPAIGN = (

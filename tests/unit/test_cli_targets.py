@@ -6,24 +6,15 @@ import argparse
 import json
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import boto3
 import pytest
 
-from postbacks.domain import decoding, parsing
 from postbacks.storage import aws
 from postbacks.storage.store import PostbackStore
 from postbacks_tools import cli, targets
 from postbacks_tools.stack_resources import StackResources
-from tests.conftest import free_port
-
-SEEDS = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "seeds"
-
-
-def save(store: PostbackStore, name: str) -> None:
-    for postback in parsing.parse(decoding.payload((SEEDS / name).read_bytes(), None)).postbacks:
-        store.save(postback, "2026-11-22T10:00:00.000Z")
+from tests.helpers import free_port, save_seed, seed
 
 
 def deployed_like(stack: StackResources) -> str:
@@ -67,7 +58,7 @@ def test_show_reads_the_stack_named_by_its_outputs(
     stack: StackResources, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     no_ambient_names(monkeypatch)
-    save(PostbackStore(stack.table_name), "000_sms_mt_n201.xml")
+    save_seed(PostbackStore(stack.table_name), seed("000_sms_mt_n201.xml"))
 
     assert cli.main(["--stack", deployed_like(stack), "show", "U01TXzgwNjc4", "--json"]) == 0
 
@@ -78,7 +69,7 @@ def test_target_options_also_work_after_the_command(
     stack: StackResources, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     no_ambient_names(monkeypatch)
-    save(PostbackStore(stack.table_name), "000_sms_mt_n201.xml")
+    save_seed(PostbackStore(stack.table_name), seed("000_sms_mt_n201.xml"))
 
     assert cli.main(["show", "U01TXzgwNjc4", "--stack", deployed_like(stack), "--json"]) == 0
 

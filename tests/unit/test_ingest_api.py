@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
@@ -15,21 +14,11 @@ import pytest
 from postbacks.storage.store import PostbackStore
 from postbacks_tools.sample_events import api_event
 from postbacks_tools.stack_resources import StackResources
+from tests.helpers import SECRET, SEEDS, Invoke, is_well_formed, kept_keys, post
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
-SEEDS = ROOT / "tests" / "fixtures" / "seeds"
-SECRET = "s3cr3t-current"
-Invoke = Callable[[dict[str, Any]], dict[str, Any]]
-
-WELL_FORMED_EVENTS = sorted(
-    path
-    for path in EVENTS.glob("*.json")
-    if "broken" not in path.name
-    and "typographic" not in path.name
-    and "tags_stripped" not in path.name
-    and "_curl" not in path.name
-)
+WELL_FORMED_EVENTS = sorted(path for path in EVENTS.glob("*.json") if is_well_formed(path.name))
 BROKEN_EVENTS = sorted(set(EVENTS.glob("*.json")) - set(WELL_FORMED_EVENTS))
 
 
@@ -38,16 +27,6 @@ def sample(path: Path, secret: str = SECRET) -> dict[str, Any]:
     event["path"] = event["path"].replace("REPLACE-WITH-URL-SECRET", secret)
     event["pathParameters"] = {"secret": secret}
     return event
-
-
-def post(invoke: Invoke, body: bytes, content_type: str | None = "text/xml", secret: str = SECRET) -> tuple[int, Any]:
-    answer = invoke(api_event(body, secret=secret, content_type=content_type))
-    return answer["statusCode"], json.loads(answer["body"])
-
-
-def quarantined(stack: StackResources, prefix: str = "quarantine/") -> list[str]:
-    listing = boto3.client("s3").list_objects_v2(Bucket=stack.bucket_name, Prefix=prefix)
-    return [item["Key"] for item in listing.get("Contents", [])]
 
 
 def queued(stack: StackResources) -> list[dict[str, Any]]:
@@ -76,7 +55,7 @@ def test_every_broken_seed_is_refused_and_quarantined(ingest: Invoke, stack: Sta
     answer = ingest(sample(path))
     assert answer["statusCode"] == 400
     assert json.loads(answer["body"])["error"] == "malformed_xml"
-    (key,) = quarantined(stack)
+    (key,) = kept_keys(stack, "quarantine/")
     kept = boto3.client("s3").get_object(Bucket=stack.bucket_name, Key=key)
     assert kept["Body"].read() == json.loads(path.read_text())["body"].encode()
     assert kept["Metadata"]["reason"] == "malformed_xml"
@@ -86,7 +65,7 @@ def test_wrong_secret_is_403_and_stores_nothing(ingest: Invoke, stack: StackReso
     status, body = post(ingest, (SEEDS / "001_sms_mt_n202.xml").read_bytes(), secret="guess")
     assert (status, body["error"]) == (403, "forbidden")
     assert boto3.client("dynamodb").scan(TableName=stack.table_name)["Count"] == 0
-    assert quarantined(stack) == []
+    assert kept_keys(stack, "quarantine/") == []
 
 
 def test_previous_secret_is_accepted_during_rotation(ingest: Invoke) -> None:
@@ -157,7 +136,7 @@ def test_bad_input_gets_a_machine_readable_4xx_and_is_quarantined(
     answer_status, answer = post(ingest, body, content_type)
     assert (answer_status, answer["error"]) == (status, error)
     assert answer["detail"]
-    assert [key.split("/")[1] for key in quarantined(stack)] == [error]
+    assert [key.split("/")[1] for key in kept_keys(stack, "quarantine/")] == [error]
 
 
 def test_body_over_the_cap_is_413_without_parsing(ingest: Invoke) -> None:
@@ -186,7 +165,7 @@ def test_storage_down_is_503_and_the_body_is_kept(ingest: Invoke, stack: StackRe
     raw = (SEEDS / "001_sms_mt_n202.xml").read_bytes()
     status, body = post(ingest, raw)
     assert (status, body["error"]) == (503, "storage_unavailable")
-    (key,) = quarantined(stack, "unstored/")
+    (key,) = kept_keys(stack, "unstored/")
     assert boto3.client("s3").get_object(Bucket=stack.bucket_name, Key=key)["Body"].read() == raw
 
 

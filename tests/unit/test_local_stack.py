@@ -5,12 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import os
-import queue
 import signal
 import socket
-import subprocess
-import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -30,17 +26,11 @@ from postbacks_tools.stack_resources import (
     load_template,
     storage_template,
 )
+from tests.helpers import SEEDS, free_port, start_local_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
-SEEDS = ROOT / "tests" / "fixtures" / "seeds"
 SECRET = "local-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def new_stack(secret: str = SECRET) -> StackResources:
@@ -446,38 +436,13 @@ def test_partial_batch_response_follows_lambda_rules(result: Any, expected: set[
 # --- the process `make run` starts ----------------------------------------------------------------
 
 
-def read_lines(stream: Any, lines: queue.Queue[str]) -> None:
-    for line in stream:
-        lines.put(line.rstrip("\n"))
-
-
 @pytest.mark.slow
 def test_process_prints_urls_serves_and_stops_on_ctrl_c() -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env |= {"PORT": str(port), "PYTHONPATH": "tools:layers/postbacks", "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "postbacks_tools.local_stack"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=read_lines, args=(process.stdout, lines), daemon=True).start()
+    env |= {"PORT": str(port), "PYTHONPATH": "tools:layers/postbacks"}
+    process, printed = start_local_stack(env)
     try:
-        printed: dict[str, str] = {}
-        deadline = time.monotonic() + 60
-        while len(printed) < 2 and time.monotonic() < deadline:
-            try:
-                line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            name, _, value = line.partition("=")
-            if name in ("POSTBACK_URL", "AWS_ENDPOINT_URL"):
-                printed[name] = value
-
         assert printed["POSTBACK_URL"].startswith(f"http://127.0.0.1:{port}/postbacks/")
         assert printed["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
         answer = requests.post(

@@ -27,8 +27,8 @@ from postbacks.storage.media import (
     address_refusal,
     archive,
 )
-
-from .media_server import SLOW_SECONDS, SMALL_BODY, MediaServer, generated, self_signed_certificate
+from tests.helpers import free_port
+from tests.unit.media_server import SLOW_SECONDS, SMALL_BODY, MediaServer, generated, self_signed_certificate
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -333,10 +333,8 @@ def test_server_slower_than_read_timeout_raises_transient(media: MediaServer, s3
 
 
 def test_refused_connection_raises_transient(s3: S3Client, bucket: str) -> None:
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
-        port = closed.getsockname()[1]
     # Given a port nobody listens on
+    port = free_port()
     with pytest.raises(TransientFetchError) as raised:
         archive(f"http://127.0.0.1:{port}/x", bucket=bucket, key="media/k/000", limits=LOCAL, s3=s3)
     assert isinstance(raised.value.__cause__, ConnectionRefusedError)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from postbacks.domain import decoding, parsing
 from postbacks.domain.errors import PostbackRejected, Reason
-
-SEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "seeds"
+from tests.helpers import SEEDS
 
 SKY_N201 = {"tracking_id": "U01TXzgwNjc4", "to": "16503333058", "operator_id": "0001470"}
 SKY_BIN = {"tracking_id": "TU1TXzU5Nzg3OQ==", "from": "60856", "to": "16501112222", "operator_id": "0001570"}

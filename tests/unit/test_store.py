@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 import boto3
 import pytest
@@ -12,8 +11,8 @@ from postbacks.domain import decoding, parsing
 from postbacks.domain.models import Postback
 from postbacks.storage.store import PostbackStore, StorageUnavailable
 from postbacks_tools.stack_resources import StackResources
+from tests.helpers import SEEDS
 
-SEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "seeds"
 RECEIVED = "2026-11-22T10:00:00.000Z"
 
 

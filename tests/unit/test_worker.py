@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -13,20 +11,17 @@ import pytest
 
 from postbacks.storage.store import PostbackStore
 from postbacks_tools.lambda_events import sqs_event
-from postbacks_tools.sample_events import api_event
 from postbacks_tools.stack_resources import StackResources
+from tests import helpers
+from tests.helpers import Invoke
 from tests.queue_drain import drain, queue_arn
 from tests.unit.media_server import SMALL_BODY, MediaServer, generated
 
-SEEDS = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "seeds"
-SECRET = "s3cr3t-current"
-Invoke = Callable[[dict[str, Any]], dict[str, Any]]
-
 
 def post(ingest: Invoke, body: bytes) -> dict[str, Any]:
-    answer = ingest(api_event(body, secret=SECRET))
-    assert answer["statusCode"] == 200, answer["body"]
-    return json.loads(answer["body"])  # type: ignore[no-any-return]
+    status, answer = helpers.post(ingest, body)
+    assert status == 200, answer
+    return answer
 
 
 def bundle(count: int, start: int = 0) -> bytes:

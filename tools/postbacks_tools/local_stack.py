@@ -88,6 +88,8 @@ class LocalFunction:
 
 class _ApiServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog of 5 resets a burst of connections; a front door queues them.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], function: LocalFunction, routes: Sequence[Route]):
         super().__init__(address, _ApiRequestHandler)

@@ -47,7 +47,8 @@ def api_event(
     return event
 
 
-def _content_type(name: str) -> str | None:
+def content_type_for(name: str) -> str:
+    """The Content-Type a sample file is sent with: JSON for `.json`, XML for everything else."""
     return "application/json" if name.endswith(".json") else "text/xml"
 
 
@@ -57,7 +58,7 @@ def write_events(fixtures: Path = FIXTURES, events: Path = EVENTS) -> list[Path]
     for fixture in sorted(fixtures.iterdir()):
         event = api_event(
             fixture.read_bytes(),
-            content_type=_content_type(fixture.name),
+            content_type=content_type_for(fixture.name),
             request_id=f"sample-{fixture.stem}",
         )
         stem = fixture.name.replace(".curl.txt", "_curl").rsplit(".", 1)[0]
