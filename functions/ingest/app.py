@@ -59,7 +59,7 @@ def receive(secret: str) -> Response[str]:
     request = IngestRequest(
         body=event.body,
         is_base64=bool(event.is_base64_encoded),
-        content_type=event.headers.get("content-type") or event.headers.get("Content-Type"),
+        content_type=event.headers.get("content-type"),  # Powertools' headers are case-insensitive
         request_id=event.request_context.request_id,
     )
     return _answer(ingestor().ingest(request))
@@ -68,21 +68,19 @@ def receive(secret: str) -> Response[str]:
 def _answer(result: IngestResult) -> Response[str]:
     if result.outcome is Outcome.ACCEPTED:
         new = sum(1 for item in result.stored if item.new)
+        duplicates = len(result.stored) - new
+        tracking_ids = sorted({item.tracking_id for item in result.stored})
         metrics.add_metric(name="PostbacksReceived", unit=MetricUnit.Count, value=len(result.codes))
         for code, count in Counter(result.codes).items():
             _count("PostbacksAccepted", count, code=code)
-        metrics.add_metric(name="Duplicates", unit=MetricUnit.Count, value=len(result.stored) - new)
-        logger.append_keys(tracking_ids=sorted({item.tracking_id for item in result.stored}))
+        metrics.add_metric(name="Duplicates", unit=MetricUnit.Count, value=duplicates)
+        logger.append_keys(tracking_ids=tracking_ids)
         logger.info("accepted", extra={"codes": result.codes, "new": new, "queued": result.queued})
-        body: dict[str, Any] = {
-            "status": "accepted",
-            "stored": len(result.stored),
-            "duplicates": len(result.stored) - new,
-        }
+        body: dict[str, Any] = {"status": "accepted", "stored": len(result.stored), "duplicates": duplicates}
         if result.queued:
             body["queued"] = result.queued
-        if result.stored:
-            body["tracking_ids"] = sorted({item.tracking_id for item in result.stored})
+        if tracking_ids:
+            body["tracking_ids"] = tracking_ids
         return _json(200, body)
     if result.outcome is Outcome.REJECTED and result.rejection is not None:
         reason = result.rejection.reason

@@ -77,6 +77,9 @@ class Postback(BaseModel):
     def _derive(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
+        # Stripped before empties are dropped: "  " is absent, as "" is (DynamoDB refuses "" as an index key),
+        # whichever dialect or path built the postback. pydantic's own stripping comes too late for that.
+        data = {key: value.strip() if isinstance(value, str) else value for key, value in data.items()}
         data = {key: value for key, value in data.items() if value not in (None, "")}
         code = str(data.get("code", "")).strip().upper()
         if code:

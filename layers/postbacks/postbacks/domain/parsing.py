@@ -117,8 +117,7 @@ def _needs_utf8_check(data: bytes) -> bool:
 def _notification_fields(notification: Element) -> dict[str, Any]:
     fields = _xml_fields(notification)
     for name in ("id", "created"):
-        # Stripped like element text: id=" " became "" in the model and vanished in the queue's copy (new fingerprint).
-        value = notification.attrib.get(name, "").strip()
+        value = notification.attrib.get(name, "")
         if value:
             key = "notification_id" if name == "id" else "notification_created_original"
             fields[key] = value
@@ -181,8 +180,7 @@ def _json_fields(document: dict[str, Any]) -> dict[str, Any]:
         if name in _LIST_FIELDS:
             fields[name] = _json_list(value)
         elif name is not None and (value is None or isinstance(value, (str, int, float))):
-            # Stripped here as in XML: "  " must become absent, not "" (DynamoDB refuses "" as an index key: 503).
-            fields[name] = None if value is None else str(value).strip()
+            fields[name] = None if value is None else str(value)
         else:
             extra[str(key)[:128]] = value if isinstance(value, str) else json.dumps(value)
     if extra:
@@ -219,7 +217,7 @@ def _field_for(tag: str) -> str | None:
 
 def _build(dialect: Dialect, fields: dict[str, Any], position: int | None = None) -> Postback:
     where = "" if position is None else f" (notification {position + 1})"
-    if not fields.get("code"):
+    if not str(fields.get("code") or "").strip():
         raise PostbackRejected(Reason.MISSING_CODE, f"The postback has no CODE{where}.")
     try:
         return Postback.model_validate({**fields, "dialect": dialect})

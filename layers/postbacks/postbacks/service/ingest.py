@@ -11,7 +11,7 @@ from postbacks.domain.errors import PostbackRejected, Reason
 from postbacks.domain.jobs import FetchJob, StoreJob
 from postbacks.domain.models import Postback
 from postbacks.service.settings import Settings
-from postbacks.storage.quarantine import KeptBody, Quarantine, QuarantineUnavailable
+from postbacks.storage.quarantine import UNSTORED_REASON, KeptBody, Quarantine, QuarantineUnavailable
 from postbacks.storage.queue import JobQueue
 from postbacks.storage.store import PostbackStore, StorageRefused, StorageUnavailable
 
@@ -105,7 +105,7 @@ class Ingestor:
         return IngestResult(Outcome.REJECTED, rejection=rejection, kept_at=kept_at)
 
     def _keep_unstored(self, raw: bytes, request: IngestRequest, received_at: str) -> str | None:
-        kept = KeptBody("storage_unavailable", "", request.content_type, request.request_id, received_at)
+        kept = KeptBody(UNSTORED_REASON, "", request.content_type, request.request_id, received_at)
         try:
             return self.quarantine.keep_unstored(raw, kept)
         except QuarantineUnavailable:

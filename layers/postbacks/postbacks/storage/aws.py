@@ -6,6 +6,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
@@ -36,3 +37,8 @@ def sqs() -> SQSClient:
 
 def reset_clients() -> None:
     _client.cache_clear()
+
+
+def is_not_found(error: ClientError) -> bool:
+    """S3 says "no such object" as NoSuchKey on GET and as a bare 404 / NotFound on HEAD."""
+    return error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound")

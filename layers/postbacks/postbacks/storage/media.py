@@ -17,6 +17,8 @@ from urllib.parse import quote, urljoin, urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from postbacks.storage import aws
+
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import CompletedPartTypeDef
@@ -410,7 +412,7 @@ def _already_archived(url: str, *, bucket: str, key: str, s3: S3Client) -> Archi
     try:
         head = s3.head_object(Bucket=bucket, Key=key)
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+        if aws.is_not_found(exc):
             return None
         raise TransientFetchError(f"S3 HEAD of s3://{bucket}/{key} failed: {exc}") from exc
     except BotoCoreError as exc:

@@ -74,6 +74,10 @@ class Quarantine:
         self._bucket = bucket
         self._client = client
 
+    @property
+    def client(self) -> S3Client:
+        return self._client or aws.s3()
+
     def keep_rejected(self, raw: bytes, kept: KeptBody) -> str:
         """A body we refused (4xx): kept under its reason."""
         return self._put(f"{REJECTED_PREFIX}{kept.reason}/", raw, kept)
@@ -89,8 +93,7 @@ class Quarantine:
 
     def list_kept(self, reason: str | None = None) -> Iterator[KeptObject]:
         """Kept bodies, oldest day first (keys carry the date), under one reason or all of them."""
-        client = self._client or aws.s3()
-        paginator = client.get_paginator("list_objects_v2")
+        paginator = self.client.get_paginator("list_objects_v2")
         try:
             for prefix in prefixes_for(reason):
                 for page in paginator.paginate(Bucket=self._bucket, Prefix=prefix):
@@ -104,18 +107,16 @@ class Quarantine:
 
     def describe_kept(self, key: str) -> KeptBody:
         """What was recorded beside a kept body (one HEAD request, the body is not read)."""
-        client = self._client or aws.s3()
         try:
-            answer = client.head_object(Bucket=self._bucket, Key=self._checked(key))
+            answer = self.client.head_object(Bucket=self._bucket, Key=self._checked(key))
         except (ClientError, BotoCoreError) as error:
             raise _read_error(error, key) from error
         return _kept_body(key, answer.get("Metadata", {}))
 
     def read_kept(self, key: str) -> tuple[bytes, KeptBody]:
         """A kept body, byte for byte, and what was recorded beside it."""
-        client = self._client or aws.s3()
         try:
-            answer = client.get_object(Bucket=self._bucket, Key=self._checked(key))
+            answer = self.client.get_object(Bucket=self._bucket, Key=self._checked(key))
             raw = answer["Body"].read()
         except (ClientError, BotoCoreError) as error:
             raise _read_error(error, key) from error
@@ -123,9 +124,8 @@ class Quarantine:
 
     def delete_kept(self, key: str) -> None:
         """Remove a kept body once it is stored (the bucket's versioning keeps the old version a while)."""
-        client = self._client or aws.s3()
         try:
-            client.delete_object(Bucket=self._bucket, Key=self._checked(key))
+            self.client.delete_object(Bucket=self._bucket, Key=self._checked(key))
         except (ClientError, BotoCoreError) as error:
             raise QuarantineUnavailable(str(error)) from error
 
@@ -138,9 +138,8 @@ class Quarantine:
     def _put(self, prefix: str, raw: bytes, kept: KeptBody) -> str:
         day = datetime.now(UTC).strftime("%Y/%m/%d")
         key = f"{prefix}{day}/{quote(kept.request_id, safe='')}"
-        client = self._client or aws.s3()
         try:
-            client.put_object(
+            self.client.put_object(
                 Bucket=self._bucket,
                 Key=key,
                 Body=raw,
@@ -155,7 +154,7 @@ class Quarantine:
             )
         except (ClientError, BotoCoreError) as error:
             raise QuarantineUnavailable(str(error)) from error
-        return f"s3://{self._bucket}/{key}"
+        return self.uri(key)
 
 
 def _kept_body(key: str, metadata: dict[str, str]) -> KeptBody:
@@ -169,7 +168,6 @@ def _kept_body(key: str, metadata: dict[str, str]) -> KeptBody:
 
 
 def _read_error(error: ClientError | BotoCoreError, key: str) -> Exception:
-    code = error.response.get("Error", {}).get("Code", "") if isinstance(error, ClientError) else ""
-    if code in ("NoSuchKey", "404", "NotFound"):
+    if isinstance(error, ClientError) and aws.is_not_found(error):
         return KeptBodyNotFound(f"no kept body at {key}")
     return QuarantineUnavailable(str(error))

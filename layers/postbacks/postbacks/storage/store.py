@@ -157,7 +157,8 @@ class PostbackStore:
 
     def get_message(self, message_key: str) -> StoredMessage | None:
         items = list(
-            self._query(
+            self._items(
+                "query",
                 KeyConditionExpression="pk = :pk",
                 ExpressionAttributeValues=_serialise({":pk": message_key}),
                 ConsistentRead=True,
@@ -209,15 +210,10 @@ class PostbackStore:
         elif until:
             condition += " AND event_at <= :until"
             values[":until"] = until
-        extra: dict[str, Any] = {}
-        if filters:
-            clauses = []
-            for position, (name, wanted) in enumerate(sorted(filters.items())):
-                names[f"#f{position}"] = name
-                values[f":f{position}"] = wanted
-                clauses.append(f"#f{position} = :f{position}")
-            extra["FilterExpression"] = " AND ".join(clauses)
-        for item in self._query(
+        clauses = _equal_clauses(filters, names, values)
+        extra: dict[str, Any] = {"FilterExpression": " AND ".join(clauses)} if clauses else {}
+        for item in self._items(
+            "query",
             IndexName=INDEX_FOR[attribute],
             KeyConditionExpression=condition,
             ExpressionAttributeNames=names,
@@ -248,26 +244,16 @@ class PostbackStore:
         if until:
             clauses.append("event_at <= :until")
             values[":until"] = until
-        for position, (name, wanted) in enumerate(sorted((filters or {}).items())):
-            names[f"#f{position}"] = name
-            values[f":f{position}"] = wanted
-            clauses.append(f"#f{position} = :f{position}")
+        clauses += _equal_clauses(filters, names, values)
         extra: dict[str, Any] = {"ExpressionAttributeNames": names} if names else {}
-        paginator = self.client.get_paginator("scan")
-        try:
-            for page in paginator.paginate(
-                TableName=self._table,
-                FilterExpression=" AND ".join(clauses),
-                ExpressionAttributeValues=_serialise(values),
-                **extra,
-            ):
-                for item in page.get("Items", []):
-                    yield _event(_plain(item))
-        except (ClientError, BotoCoreError) as error:
-            raise StorageUnavailable(str(error)) from error
+        for item in self._items(
+            "scan", FilterExpression=" AND ".join(clauses), ExpressionAttributeValues=_serialise(values), **extra
+        ):
+            yield _event(item)
 
-    def _query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        paginator = self.client.get_paginator("query")
+    def _items(self, operation: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        """Every item of a paginated query or scan of the table, as plain values."""
+        paginator = self.client.get_paginator(operation)  # type: ignore[call-overload]
         try:
             for page in paginator.paginate(TableName=self._table, **kwargs):
                 for item in page.get("Items", []):
@@ -316,6 +302,16 @@ def _deserializer() -> TypeDeserializer:
     from boto3.dynamodb.types import TypeDeserializer
 
     return TypeDeserializer()
+
+
+def _equal_clauses(filters: Mapping[str, str] | None, names: dict[str, str], values: dict[str, Any]) -> list[str]:
+    """`#fN = :fN` for each filter, its name and value added to the expression's maps."""
+    clauses = []
+    for position, (name, wanted) in enumerate(sorted((filters or {}).items())):
+        names[f"#f{position}"] = name
+        values[f":f{position}"] = wanted
+        clauses.append(f"#f{position} = :f{position}")
+    return clauses
 
 
 def _serialise(values: Mapping[str, Any]) -> dict[str, Any]:
