@@ -10,7 +10,7 @@ SAM := PATH="$(dir $(PYTHON313)):$$PATH" $(SAM_VENV)/bin/sam
 ENV ?= dev
 PORT ?= 3000
 
-.PHONY: setup run test test-unit test-integration bench fuzz lint validate scan build deploy clean
+.PHONY: setup run test test-unit test-moto test-integration bench fuzz lint validate scan build deploy clean
 
 setup: $(VENV)/.installed
 
@@ -28,15 +28,18 @@ $(SAM_VENV)/.installed:
 
 ## The local stack: moto (DynamoDB, S3, SQS, SSM), the API on http://127.0.0.1:$(PORT), the queue worker.
 run: setup
-	PORT=$(PORT) $(PY) -m postbacks_tools.local_stack
+	PORT=$(PORT) $(PY) -m postbacks_local.local_stack
 
 ## The test suite, against a moto server over HTTP: unit, reliability and (against the local stack,
 ## or a deployed one when AWS_SAM_STACK_NAME is set) integration tests.
 test: setup
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 
 test-unit: setup
 	$(PY) -m pytest tests/unit
+
+test-moto: setup
+	$(PY) -m pytest -n auto tests/moto
 
 test-integration: setup
 	$(PY) -m pytest tests/integration

@@ -16,9 +16,10 @@ for path in (ROOT / "layers" / "postbacks", ROOT / "tools"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from postbacks_tools.lambda_events import LambdaContext  # noqa: E402
-from postbacks_tools.local_stack import LocalFunction, LocalStack  # noqa: E402
-from postbacks_tools.stack_resources import StackResources, create_stack_resources  # noqa: E402
+from postbacks_cli.local_stacks import StackResources  # noqa: E402
+from postbacks_local.lambda_events import LambdaContext  # noqa: E402
+from postbacks_local.local_stack import LocalFunction, LocalStack  # noqa: E402
+from postbacks_local.stack_resources import create_stack_resources  # noqa: E402
 from tests.helpers import Invoke, free_port, load_function, reset_cached_settings  # noqa: E402
 
 

@@ -17,9 +17,9 @@ import boto3
 
 from postbacks.domain import decoding, parsing
 from postbacks.storage.store import PostbackStore
-from postbacks_tools.local_stack import Handler, load_handler
-from postbacks_tools.sample_events import api_event, content_type_for
-from postbacks_tools.stack_resources import StackResources
+from postbacks_cli.local_stacks import StackResources
+from postbacks_local.local_stack import Handler, load_handler
+from postbacks_local.sample_events import api_event, content_type_for
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "tests" / "fixtures" / "seeds"
@@ -102,7 +102,7 @@ def load_function(name: str) -> Handler:
 def start_local_stack(env: dict[str, str], seconds: float = 60) -> tuple[subprocess.Popen[str], dict[str, str]]:
     """`make run`'s process; returns it and the POSTBACK_URL / AWS_ENDPOINT_URL lines it printed within `seconds`."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "postbacks_tools.local_stack"],
+        [sys.executable, "-m", "postbacks_local.local_stack"],
         cwd=ROOT,
         env={**env, "PYTHONUNBUFFERED": "1"},
         stdout=subprocess.PIPE,

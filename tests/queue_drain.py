@@ -7,8 +7,8 @@ from typing import Any
 
 import boto3
 
-from postbacks_tools.lambda_events import failed_message_ids, sqs_event
-from postbacks_tools.stack_resources import StackResources
+from postbacks_cli.local_stacks import StackResources
+from postbacks_local.lambda_events import failed_message_ids, sqs_event
 
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from postbacks_tools.lambda_events import sqs_event
-from postbacks_tools.sample_events import api_event
-from postbacks_tools.stack_resources import StackResources
+from postbacks_cli.local_stacks import StackResources
+from postbacks_local.lambda_events import sqs_event
+from postbacks_local.sample_events import api_event
 from tests.benchmarks.fakes import SECRET
 from tests.benchmarks.lambda_like import memory_mb, probe_environment, run_probe
 from tests.benchmarks.measure import SEEDS, Figure, Section, median, progress, spread

@@ -19,14 +19,14 @@ import boto3
 
 from postbacks.storage import aws
 from postbacks.storage.store import INDEX_FOR
-from postbacks_tools.lambda_events import LambdaContext, sqs_event
-from postbacks_tools.sample_events import api_event
-from postbacks_tools.stack_resources import StackResources
+from postbacks_cli.local_stacks import StackResources
+from postbacks_local.lambda_events import LambdaContext, sqs_event
+from postbacks_local.sample_events import api_event
 from tests.benchmarks.fakes import SECRET
 from tests.benchmarks.measure import SEEDS, Figure, Section, bundle, progress
 from tests.benchmarks.wire import CountingMotoServer, Operation
 from tests.helpers import load_function, reset_cached_settings
-from tests.unit.media_server import MediaServer
+from tests.moto.media_server import MediaServer
 
 BUNDLE_ITEMS = 10
 MEDIA_FILES = 3

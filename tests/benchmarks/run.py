@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
             AWS_REGION="us-east-1",
         )
         os.environ.pop("AWS_PROFILE", None)
-        from postbacks_tools.stack_resources import create_stack_resources
+        from postbacks_local.stack_resources import create_stack_resources
 
         progress("creating the template's resources in moto")
         resources = create_stack_resources(ROOT / "template.yaml", f"bench-{uuid.uuid4().hex[:8]}", SECRET)

@@ -11,8 +11,8 @@ import json
 import tempfile
 from pathlib import Path
 
-from postbacks_tools.sample_events import api_event
-from postbacks_tools.stack_resources import StackResources
+from postbacks_cli.local_stacks import StackResources
+from postbacks_local.sample_events import api_event
 from tests.benchmarks.fakes import SECRET
 from tests.benchmarks.lambda_like import probe_environment, run_probe
 from tests.benchmarks.measure import Figure, Section, bundle, median, progress, spread, well_formed_seeds

@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 import pytest
 
-from postbacks_tools.stack_resources import resolve_region
+from postbacks_cli.local_stacks import resolve_region
 from tests.helpers import free_port, start_local_stack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,7 +65,7 @@ def local_target() -> Iterator[Target]:
         pytest.fail("the local stack did not print POSTBACK_URL and AWS_ENDPOINT_URL within 60 s")
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "x")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "x")
-    from postbacks_tools.stack_resources import LOCAL_STACK_NAME
+    from postbacks_cli.local_stacks import LOCAL_STACK_NAME
 
     cloudformation = boto3.client(
         "cloudformation", endpoint_url=ready["AWS_ENDPOINT_URL"], region_name=resolve_region()

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from postbacks_tools.sample_events import content_type_for
+from postbacks_local.sample_events import content_type_for
 from tests.helpers import SEEDS
 from tests.integration.conftest import Target
-from tests.unit.media_server import SMALL_BODY, MediaServer, generated
+from tests.moto.media_server import SMALL_BODY, MediaServer, generated
 from tests.unit.test_seed_examples import BROKEN, WELL_FORMED
 
 
@@ -120,7 +120,7 @@ def test_mms_mo_media_lands_in_s3_and_in_show(target: Target, media: MediaServer
 
     def shown() -> dict[str, Any] | None:
         completed = subprocess.run(
-            [sys.executable, "-m", "postbacks_tools.cli", "show", tracking_id, "--json"],
+            [sys.executable, "-m", "postbacks_cli.cli", "show", tracking_id, "--json"],
             capture_output=True,
             text=True,
             env=target.cli_environment(),

@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 from tests.helpers import SEEDS
-from tests.unit.media_server import MediaServer
+from tests.moto.media_server import MediaServer
 
 ROOT = Path(__file__).resolve().parents[2]
 HOSTILE = ROOT / "tests" / "fixtures" / "hostile"

@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from postbacks.storage.store import PostbackStore
-from postbacks_tools.local_stack import LocalStack
-from postbacks_tools.stack_resources import StackResources
+from postbacks_cli.local_stacks import StackResources
+from postbacks_local.local_stack import LocalStack
 from tests.helpers import SECRET, SEEDS, WELL_FORMED_SEEDS, Invoke, content_type_of, post, stored_events
 from tests.queue_drain import drain
 from tests.reliability.fuzzing import examples

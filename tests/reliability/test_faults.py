@@ -23,10 +23,10 @@ from postbacks.service.ingest import Outcome, ingestor_from_settings
 from postbacks.service.settings import get_settings
 from postbacks.storage import aws
 from postbacks.storage.store import PostbackStore
-from postbacks_tools import dlq
-from postbacks_tools.output import Exit
-from postbacks_tools.replay import Result, replay_one
-from postbacks_tools.stack_resources import StackResources
+from postbacks_cli import dlq
+from postbacks_cli.local_stacks import StackResources
+from postbacks_cli.output import Exit
+from postbacks_cli.replay import Result, replay_one
 from tests import queue_drain
 from tests.helpers import Invoke, free_port, kept_keys, post, seed, stored_events
 from tests.queue_drain import drain

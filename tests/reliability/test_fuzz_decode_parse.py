@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from postbacks.domain.errors import PostbackRejected
-from postbacks_tools.sample_events import api_event
-from postbacks_tools.stack_resources import StackResources
+from postbacks_cli.local_stacks import StackResources
+from postbacks_local.sample_events import api_event
 from tests.helpers import SECRET, WELL_FORMED_SEEDS, Invoke, content_type_of
 from tests.reliability.fuzzing import (
     CONTENT_TYPES,

@@ -17,8 +17,8 @@ import pytest
 
 from postbacks.domain import parsing
 from postbacks.service import settings
-from postbacks_tools.sample_events import api_event
-from postbacks_tools.stack_resources import StackResources
+from postbacks_cli.local_stacks import StackResources
+from postbacks_local.sample_events import api_event
 from tests.helpers import SECRET, Invoke, kept_keys, post, stored_events
 from tests.reliability.support import HOSTILE, RecordingServer
 

@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from postbacks_tools.local_stack import LocalStack
-from postbacks_tools.stack_resources import StackResources
+from postbacks_cli.local_stacks import StackResources
+from postbacks_local.local_stack import LocalStack
 from tests.helpers import SECRET, WELL_FORMED_SEEDS, content_type_of, stored_events
 from tests.reliability.support import REPORT_LINES, has_tracking_id, with_tracking_id
 

@@ -1,18 +1,19 @@
-"""Fixtures of the unit tests."""
+"""The unit suite is pure: no moto, no sockets, no subprocesses. A test that reaches for one fails."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
+from typing import Any
+
 import pytest
 
-from postbacks.storage.store import PostbackStore
-from postbacks_tools.stack_resources import StackResources
-from tests.helpers import save_seed, seed
+
+def _refuse(*_args: Any, **_kwargs: Any) -> Any:
+    raise AssertionError("unit tests are pure: use tests/moto for anything that needs a network or a process")
 
 
-@pytest.fixture
-def filled(stack: StackResources) -> StackResources:
-    """A stack holding an MMS MT's two DLRs and an SMS MO."""
-    store = PostbackStore(stack.table_name)
-    for name in ("001_mms_mt_n101_binary.xml", "001_mms_mt_n102_binary.xml", "004_sms_mo_n211.xml"):
-        save_seed(store, seed(name))
-    return stack
+@pytest.fixture(autouse=True)
+def _pure(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket.socket, "connect", _refuse)
+    monkeypatch.setattr(subprocess, "Popen", _refuse)

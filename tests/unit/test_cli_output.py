@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from postbacks_tools import dlq, when
-from postbacks_tools.output import Progress, mask_numbers
+from postbacks_cli import dlq, when
+from postbacks_cli.output import Progress, mask_numbers
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 

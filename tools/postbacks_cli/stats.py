@@ -13,8 +13,8 @@ from typing import Any
 
 from postbacks.domain.codes import CODES, Status
 from postbacks.storage.store import PostbackStore
-from postbacks_tools import output
-from postbacks_tools.output import Exit, Progress
+from postbacks_cli import output
+from postbacks_cli.output import Exit, Progress
 
 # The outcomes a delivery report can end in; the rate is delivered over all of them.
 FINAL_OUTCOMES = (Status.DELIVERED, Status.FAILED, Status.EXPIRED, Status.REJECTED, Status.NOT_SUPPORTED)

@@ -28,7 +28,7 @@ from postbacks.storage.media import (
     archive,
 )
 from tests.helpers import free_port
-from tests.unit.media_server import SLOW_SECONDS, SMALL_BODY, MediaServer, generated, self_signed_certificate
+from tests.moto.media_server import SLOW_SECONDS, SMALL_BODY, MediaServer, generated, self_signed_certificate
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from postbacks_cli.bodies import decode_body, encode_body
+
 ACCOUNT_ID = "123456789012"  # moto's default account, so ARNs line up with the queues it reports
 LOCAL_STAGE = "local"
 
@@ -84,21 +86,6 @@ class Route:
 
 
 POSTBACK_ROUTE = Route("/postbacks/{secret}")
-
-
-def encode_body(body: bytes) -> tuple[str | None, bool]:
-    """The body and flag API Gateway hands a function: the text, or base64 when the bytes are not UTF-8."""
-    if not body:
-        return None, False
-    try:
-        return body.decode("utf-8"), False
-    except UnicodeDecodeError:
-        return base64.b64encode(body).decode("ascii"), True
-
-
-def decode_body(body: str, is_base64: bool) -> bytes:
-    """The bytes behind an API Gateway body (an event's or a proxy response's)."""
-    return base64.b64decode(body) if is_base64 else body.encode("utf-8")
 
 
 def api_gateway_event(

@@ -23,10 +23,10 @@ from postbacks.storage.quarantine import (
     Quarantine,
     QuarantineUnavailable,
 )
-from postbacks_tools import output
-from postbacks_tools.lambda_events import encode_body
-from postbacks_tools.output import Exit, Progress, StreamingTable
-from postbacks_tools.targets import Target, TargetError
+from postbacks_cli import output
+from postbacks_cli.bodies import encode_body
+from postbacks_cli.output import Exit, Progress, StreamingTable
+from postbacks_cli.targets import Target, TargetError
 
 
 class Result(StrEnum):

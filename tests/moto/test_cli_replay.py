@@ -8,9 +8,9 @@ import boto3
 import pytest
 
 from postbacks.storage.store import PostbackStore
-from postbacks_tools import cli
-from postbacks_tools.sample_events import api_event
-from postbacks_tools.stack_resources import StackResources
+from postbacks_cli import cli
+from postbacks_cli.local_stacks import StackResources
+from postbacks_local.sample_events import api_event
 from tests.helpers import SECRET, SEEDS, Invoke, kept_keys
 
 FIXED = "quarantine/unparseable/2026/11/20/req-fixed"  # refused by an older parser, fine for this one

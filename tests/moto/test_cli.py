@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from postbacks.storage.store import PostbackStore
-from postbacks_tools import cli
-from postbacks_tools.stack_resources import StackResources
+from postbacks_cli import cli
+from postbacks_cli.local_stacks import StackResources
 from tests.helpers import save_seed, seed
 
 
@@ -53,11 +53,12 @@ def test_list_by_from_finds_sms_mo(filled: StackResources, capsys: pytest.Captur
 def test_local_stack_is_found_from_the_endpoint_alone(
     moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from postbacks_tools.stack_resources import LOCAL_STACK_NAME, create_stack_resources
+    from postbacks_cli.local_stacks import LOCAL_STACK_NAME
+    from postbacks_local.stack_resources import create_stack_resources
 
     monkeypatch.delenv("TABLE_NAME", raising=False)
     try:
-        from postbacks_tools.stack_resources import find_stack_resources
+        from postbacks_cli.local_stacks import find_stack_resources
 
         local = find_stack_resources()
     except Exception:

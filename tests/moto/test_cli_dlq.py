@@ -10,9 +10,9 @@ import pytest
 from postbacks.domain.jobs import FetchJob, StoreJob, dump_job
 from postbacks.domain.models import Postback
 from postbacks.storage.store import PostbackStore
-from postbacks_tools import cli
-from postbacks_tools.lambda_events import sqs_event
-from postbacks_tools.stack_resources import StackResources
+from postbacks_cli import cli
+from postbacks_cli.local_stacks import StackResources
+from postbacks_local.lambda_events import sqs_event
 from tests.helpers import Invoke
 
 FETCH = dump_job(FetchJob(message_key="MMS_MO_dlq1", index=0, url="https://media.example.com/16501112222/a.jpg"))

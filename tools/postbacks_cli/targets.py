@@ -88,7 +88,7 @@ def use_aws(profile: str | None, region: str | None) -> None:
     if profile:
         os.environ["AWS_PROFILE"] = profile
     if not region and os.environ.get("AWS_ENDPOINT_URL") and not region_name():
-        from postbacks_tools.stack_resources import DEFAULT_REGION
+        from postbacks_cli.local_stacks import DEFAULT_REGION
 
         region = DEFAULT_REGION  # where `make run` creates the local stack when no region is configured
     if region:
@@ -172,13 +172,13 @@ def _deployed_stack(name: str) -> Target:
 
 
 def _local_stack(endpoint: str) -> Target:
-    from postbacks_tools.stack_resources import LOCAL_STACK_NAME
+    from postbacks_cli.local_stacks import LOCAL_STACK_NAME
 
     return _resources_of(LOCAL_STACK_NAME, region_name(), f"the local stack at {endpoint}")
 
 
 def _resources_of(name: str, region: str | None, where: str) -> Target:
-    from postbacks_tools.stack_resources import StackError, find_stack_resources
+    from postbacks_cli.local_stacks import StackError, find_stack_resources
 
     try:
         found = find_stack_resources(name, region)

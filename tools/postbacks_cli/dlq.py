@@ -19,8 +19,8 @@ from pydantic import ValidationError
 from postbacks.domain.jobs import FetchJob, parse_job
 from postbacks.domain.timestamps import to_utc_iso
 from postbacks.storage import keys
-from postbacks_tools import output
-from postbacks_tools.output import Exit, Progress, mask_numbers
+from postbacks_cli import output
+from postbacks_cli.output import Exit, Progress, mask_numbers
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient

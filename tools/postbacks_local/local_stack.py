@@ -1,6 +1,6 @@
 """Run the whole service on this machine: moto for AWS, a local API Gateway, and an SQS poller.
 
-`python -m postbacks_tools.local_stack` starts a moto server, creates the template's resources in it,
+`python -m postbacks_local.local_stack` starts a moto server, creates the template's resources in it,
 serves `POST /postbacks/{secret}` through the ingest function, feeds the work queue to the worker
 function, prints `POSTBACK_URL=...` and `AWS_ENDPOINT_URL=...`, and runs until Ctrl-C.
 """
@@ -25,7 +25,8 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from postbacks_tools.lambda_events import (
+from postbacks_cli.local_stacks import DEFAULT_REGION, LOCAL_STACK_NAME, StackResources, resolve_region
+from postbacks_local.lambda_events import (
     POSTBACK_ROUTE,
     LambdaContext,
     Route,
@@ -34,15 +35,7 @@ from postbacks_tools.lambda_events import (
     proxy_response,
     sqs_event,
 )
-from postbacks_tools.stack_resources import (
-    DEFAULT_REGION,
-    DEFAULT_TEMPLATE,
-    LOCAL_STACK_NAME,
-    StackResources,
-    create_stack_resources,
-    load_template,
-    resolve_region,
-)
+from postbacks_local.stack_resources import DEFAULT_TEMPLATE, create_stack_resources, load_template
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -54,7 +47,7 @@ RECEIVE_WAIT_SECONDS = 1  # short long-polls keep shutdown quick
 
 Handler = Callable[[dict[str, Any], LambdaContext], Any]
 
-log = logging.getLogger("postbacks_tools.local_stack")
+log = logging.getLogger("postbacks_local.local_stack")
 
 
 # Both functions share this process, and Powertools keeps logger keys and pending metrics in state

@@ -1,6 +1,6 @@
 """API Gateway (REST, proxy) events for the vendor's examples: `events/*.json`, usable with `sam local invoke -e`.
 
-`python -m postbacks_tools.sample_events` rewrites `events/` from `tests/fixtures/seeds/`.
+`python -m postbacks_local.sample_events` rewrites `events/` from `tests/fixtures/seeds/`.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from postbacks_tools.lambda_events import POSTBACK_ROUTE, Route, api_gateway_event
+from postbacks_local.lambda_events import POSTBACK_ROUTE, Route, api_gateway_event
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "seeds"

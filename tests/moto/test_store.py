@@ -10,7 +10,7 @@ import pytest
 from postbacks.domain import decoding, parsing
 from postbacks.domain.models import Postback
 from postbacks.storage.store import PostbackStore, StorageUnavailable
-from postbacks_tools.stack_resources import StackResources
+from postbacks_cli.local_stacks import StackResources
 from tests.helpers import SEEDS
 
 RECEIVED = "2026-11-22T10:00:00.000Z"

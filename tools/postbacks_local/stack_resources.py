@@ -9,18 +9,25 @@ from __future__ import annotations
 import copy
 import functools
 import json
-import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-DEFAULT_REGION = "us-east-1"
+from postbacks_cli.local_stacks import (
+    DEFAULT_BATCH_SIZE,
+    TAG_BATCH_SIZE,
+    TAG_SECRET_PARAMETER,
+    StackError,
+    StackResources,
+    find_stack_resources,
+    moto_client,
+    resolve_region,
+)
+
 DEFAULT_TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
-LOCAL_STACK_NAME = "postbacks-local"
 
 # Everything else (functions, layers, the API, roles, alarms) is run or faked by the local stack itself.
 # AWS::S3::BucketPolicy is left out too: moto's CloudFormation does not implement it (it warns and
@@ -32,38 +39,7 @@ REQUIRED_PROPERTIES = {
     "AWS::SQS::Queue": (),
     "AWS::S3::Bucket": (),
 }
-# SAM's default for an SQS event source, used when the template leaves BatchSize out.
-DEFAULT_BATCH_SIZE = 10
 SECRET_PARAMETER = "SecretParameterName"  # noqa: S105 - the parameter's name, not a secret
-# Stack tags let a later process find the values that are not resources (see find_stack_resources).
-TAG_SECRET_PARAMETER = "postbacks:secret-parameter-name"  # noqa: S105 - a tag key
-TAG_BATCH_SIZE = "postbacks:worker-batch-size"
-
-
-@dataclass(frozen=True)
-class StackResources:
-    stack_name: str
-    region: str
-    table_name: str
-    bucket_name: str
-    queue_url: str
-    dead_letter_queue_url: str
-    secret_parameter_name: str
-    worker_batch_size: int
-    queue_visibility_timeout: int
-
-    def function_environment(self) -> dict[str, str]:
-        """The environment the template gives the functions, pointing at these resources."""
-        return {
-            "TABLE_NAME": self.table_name,
-            "BUCKET_NAME": self.bucket_name,
-            "QUEUE_URL": self.queue_url,
-            "SECRET_PARAMETER_NAME": self.secret_parameter_name,
-        }
-
-
-class StackError(RuntimeError):
-    """The template could not be turned into local resources."""
 
 
 # --- reading the template -------------------------------------------------------------------------
@@ -200,30 +176,6 @@ def secret_parameter_name(template: dict[str, Any], stack_name: str) -> str:
     return f"/{stack_name}/{str(default).rstrip('/').rsplit('/', 1)[-1]}"
 
 
-# --- talking to moto ------------------------------------------------------------------------------
-
-
-def resolve_region(region: str | None = None) -> str:
-    """The region asked for, else the environment's, else the default."""
-    return region or os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or DEFAULT_REGION
-
-
-def _client(service: str, region: str) -> Any:
-    endpoint = os.environ.get("AWS_ENDPOINT_URL")
-    if not endpoint:
-        # Never let a local run or a test create resources in a real account by accident.
-        raise StackError("AWS_ENDPOINT_URL is not set; it must point at a local moto server")
-    return _cached_client(service, region, endpoint)
-
-
-@functools.cache
-def _cached_client(service: str, region: str, endpoint: str) -> Any:
-    # Creating a client costs ~100 ms; clients are thread-safe and one per endpoint is enough.
-    import boto3
-
-    return boto3.session.Session().client(service, region_name=region, endpoint_url=endpoint)  # type: ignore[call-overload]
-
-
 def create_stack_resources(template: Path, stack_name: str, secret: str, region: str | None = None) -> StackResources:
     """Create the template's table, bucket and queues as a moto stack, plus the URL secret."""
     region = resolve_region(region)
@@ -235,7 +187,7 @@ def create_stack_resources(template: Path, stack_name: str, secret: str, region:
     if SECRET_PARAMETER in (local.get("Parameters") or {}):
         parameters.append({"ParameterKey": SECRET_PARAMETER, "ParameterValue": secret_name})
 
-    cloudformation = _client("cloudformation", region)
+    cloudformation = moto_client("cloudformation", region)
     cloudformation.create_stack(
         StackName=stack_name,
         TemplateBody=json.dumps(local, default=str),
@@ -250,45 +202,5 @@ def create_stack_resources(template: Path, stack_name: str, secret: str, region:
         raise StackError(f"{stack_name}: {stack['StackStatus']} {stack.get('StackStatusReason', '')}")
 
     # The real template expects the operator to create this SecureString; locally the stack does.
-    _client("ssm", region).put_parameter(Name=secret_name, Value=secret, Type="SecureString", Overwrite=True)
+    moto_client("ssm", region).put_parameter(Name=secret_name, Value=secret, Type="SecureString", Overwrite=True)
     return find_stack_resources(stack_name, region)
-
-
-def find_stack_resources(stack_name: str = LOCAL_STACK_NAME, region: str | None = None) -> StackResources:
-    """The resources of a stack made by create_stack_resources on the moto server at AWS_ENDPOINT_URL."""
-    region = resolve_region(region)
-    cloudformation = _client("cloudformation", region)
-    stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
-    tags = {tag["Key"]: tag["Value"] for tag in stack.get("Tags", [])}
-    by_type: dict[str, list[str]] = {}
-    for resource in cloudformation.describe_stack_resources(StackName=stack_name)["StackResources"]:
-        by_type.setdefault(resource.get("ResourceType", ""), []).append(resource["PhysicalResourceId"])
-
-    tables = by_type.get("AWS::DynamoDB::Table", [])
-    buckets = by_type.get("AWS::S3::Bucket", [])
-    queues = by_type.get("AWS::SQS::Queue", [])
-    if len(tables) != 1 or len(buckets) != 1:
-        raise StackError(f"{stack_name}: expected one table and one bucket, got {tables} {buckets}")
-
-    sqs = _client("sqs", region)
-    attributes = {url: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"] for url in queues}
-    # The work queue is the one that redrives; the queue it redrives to is the dead-letter queue.
-    work = [url for url, attrs in attributes.items() if "RedrivePolicy" in attrs]
-    if len(work) != 1:
-        raise StackError(f"{stack_name}: expected one queue with a RedrivePolicy, got {work}")
-    target_arn = json.loads(attributes[work[0]]["RedrivePolicy"])["deadLetterTargetArn"]
-    dead = [url for url, attrs in attributes.items() if attrs.get("QueueArn") == target_arn]
-    if len(dead) != 1:
-        raise StackError(f"{stack_name}: the dead-letter queue {target_arn} is not in the stack")
-
-    return StackResources(
-        stack_name=stack_name,
-        region=region,
-        table_name=tables[0],
-        bucket_name=buckets[0],
-        queue_url=work[0],
-        dead_letter_queue_url=dead[0],
-        secret_parameter_name=tags.get(TAG_SECRET_PARAMETER, f"/{stack_name}/url-secret"),
-        worker_batch_size=int(tags.get(TAG_BATCH_SIZE, DEFAULT_BATCH_SIZE)),
-        queue_visibility_timeout=int(attributes[work[0]].get("VisibilityTimeout", 30)),
-    )

@@ -17,8 +17,8 @@ from typing import Any
 
 from postbacks.domain.codes import Kind
 from postbacks.storage.store import INDEX_FOR, PostbackStore, StoredEvent, StoredMessage
-from postbacks_tools import output
-from postbacks_tools.output import Exit, Progress, StreamingTable
+from postbacks_cli import output
+from postbacks_cli.output import Exit, Progress, StreamingTable
 
 # The most selective lookup serves the query; the others become filters on its results.
 INDEX_PREFERENCE = ("mms_id", "to", "from", "code")

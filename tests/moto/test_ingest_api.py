@@ -12,8 +12,8 @@ import boto3
 import pytest
 
 from postbacks.storage.store import PostbackStore
-from postbacks_tools.sample_events import api_event
-from postbacks_tools.stack_resources import StackResources
+from postbacks_cli.local_stacks import StackResources
+from postbacks_local.sample_events import api_event
 from tests.helpers import SECRET, SEEDS, Invoke, is_well_formed, kept_keys, post
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,12 +10,12 @@ import boto3
 import pytest
 
 from postbacks.storage.store import PostbackStore
-from postbacks_tools.lambda_events import sqs_event
-from postbacks_tools.stack_resources import StackResources
+from postbacks_cli.local_stacks import StackResources
+from postbacks_local.lambda_events import sqs_event
 from tests import helpers
 from tests.helpers import Invoke
 from tests.queue_drain import drain, queue_arn
-from tests.unit.media_server import SMALL_BODY, MediaServer, generated
+from tests.moto.media_server import SMALL_BODY, MediaServer, generated
 
 
 def post(ingest: Invoke, body: bytes) -> dict[str, Any]:

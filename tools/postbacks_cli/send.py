@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus, urlsplit, urlunsplit
 
-from postbacks_tools import output
-from postbacks_tools.lambda_events import decode_body
-from postbacks_tools.output import Exit
+from postbacks_cli import output
+from postbacks_cli.bodies import decode_body
+from postbacks_cli.output import Exit
 
 FORMS = ("raw", "xml", "json")
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"

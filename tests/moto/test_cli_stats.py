@@ -8,8 +8,8 @@ import pytest
 
 from postbacks.domain import decoding, parsing
 from postbacks.storage.store import PostbackStore
-from postbacks_tools import cli
-from postbacks_tools.stack_resources import StackResources
+from postbacks_cli import cli
+from postbacks_cli.local_stacks import StackResources
 from tests.helpers import SEEDS
 
 # Two MT messages delivered, one expired, one failed, one rejected (E102 without a timestamp: its event

@@ -8,9 +8,9 @@ from urllib.parse import unquote_plus
 import pytest
 
 from postbacks.storage.store import PostbackStore
-from postbacks_tools import cli, send
-from postbacks_tools.local_stack import LocalStack
-from postbacks_tools.stack_resources import StackResources
+from postbacks_cli import cli, send
+from postbacks_cli.local_stacks import StackResources
+from postbacks_local.local_stack import LocalStack
 from tests.helpers import SECRET, SEEDS, free_port
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from postbacks.storage.store import PostbackStore
-from postbacks_tools import cli, messages
-from postbacks_tools.output import Progress
-from postbacks_tools.stack_resources import StackResources
+from postbacks_cli import cli, messages
+from postbacks_cli.local_stacks import StackResources
+from postbacks_cli.output import Progress
 from tests.helpers import save_seed
 
 MMS_MO = (

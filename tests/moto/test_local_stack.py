@@ -17,15 +17,10 @@ import boto3
 import pytest
 import requests
 
-from postbacks_tools.lambda_events import LambdaContext, Route, failed_message_ids
-from postbacks_tools.local_stack import LocalFunction, LocalStack, api_routes
-from postbacks_tools.stack_resources import (
-    StackResources,
-    create_stack_resources,
-    find_stack_resources,
-    load_template,
-    storage_template,
-)
+from postbacks_cli.local_stacks import StackResources, find_stack_resources
+from postbacks_local.lambda_events import LambdaContext, Route, failed_message_ids
+from postbacks_local.local_stack import LocalFunction, LocalStack, api_routes
+from postbacks_local.stack_resources import create_stack_resources, load_template, storage_template
 from tests.helpers import SEEDS, free_port, start_local_stack
 
 ROOT = Path(__file__).resolve().parents[2]

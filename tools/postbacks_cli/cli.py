@@ -19,9 +19,9 @@ from postbacks.domain.codes import Status
 from postbacks.storage import aws
 from postbacks.storage.quarantine import Quarantine, QuarantineUnavailable
 from postbacks.storage.store import PostbackStore, StorageUnavailable
-from postbacks_tools import dlq, messages, output, replay, send, stats, targets, when
-from postbacks_tools.output import Exit
-from postbacks_tools.targets import Target, TargetError
+from postbacks_cli import dlq, messages, output, replay, send, stats, targets, when
+from postbacks_cli.output import Exit
+from postbacks_cli.targets import Target, TargetError
 
 # Kept for callers of the first version of this module.
 EXIT_NOT_FOUND = Exit.NOT_FOUND

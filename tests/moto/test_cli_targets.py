@@ -12,8 +12,8 @@ import pytest
 
 from postbacks.storage import aws
 from postbacks.storage.store import PostbackStore
-from postbacks_tools import cli, targets
-from postbacks_tools.stack_resources import StackResources
+from postbacks_cli import cli, targets
+from postbacks_cli.local_stacks import StackResources
 from tests.helpers import free_port, save_seed, seed
 
 

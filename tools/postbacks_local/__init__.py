@@ -1,0 +1,1 @@
+"""The local emulator behind `make run` and the tests: moto, the API, the queue poller, from template.yaml."""

@@ -1,1 +1,0 @@
-"""Operator tools for the postbacks service: the CLI and the local stack."""
