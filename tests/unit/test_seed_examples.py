@@ -210,8 +210,14 @@ def test_json_e002_without_mms_id_is_stored_with_its_audio_name() -> None:
 
 def test_bundle_with_straight_quotes_gives_one_postback_per_notification() -> None:
     raw = (SEEDS / "004_sms_mo_bundle_typographic_quotes.xml").read_text().replace("”", '"').replace("″", '"')
-    parsed = parsing.parse(decoding.payload(raw.encode(), None))
-    (item,) = parsed.postbacks
+    notification = raw[raw.index("<NOTIFICATION") : raw.index("</POSTBACK>")]
+    others = "".join(
+        notification.replace('id="264"', f'id="{n}"').replace("15552312102", f"1555000000{n}") for n in (7, 8)
+    )
+    parsed = parsing.parse(decoding.payload(raw.replace("</POSTBACK>", others + "</POSTBACK>").encode(), None))
+    item, *rest = parsed.postbacks
+    assert parsed.bundled
+    assert [(other.notification_id, other.from_) for other in rest] == [("7", "15550000007"), ("8", "15550000008")]
     assert (item.code, item.keyword, item.from_, item.to) == ("N211", "STOP", "15552312102", "86717")
     assert item.timestamp == "2011-09-28T21:31:02.278Z"
     assert item.notification_id == "264"
