@@ -10,7 +10,7 @@ SAM := PATH="$(dir $(PYTHON313)):$$PATH" $(SAM_VENV)/bin/sam
 ENV ?= dev
 PORT ?= 3000
 
-.PHONY: setup run test test-unit test-moto test-integration bench fuzz lint validate scan build deploy clean
+.PHONY: setup run test test-unit test-moto test-integration mutation bench fuzz lint validate scan build deploy clean
 
 setup: $(VENV)/.installed
 
@@ -43,6 +43,13 @@ test-moto: setup
 
 test-integration: setup
 	$(PY) -m pytest tests/integration
+
+## Mutation testing of the domain (mutmut, killed by the pure unit suite); prints the score, see docs/mutation.md.
+mutation: setup
+	ln -sfn layers/postbacks/postbacks postbacks
+	HYPOTHESIS_PROFILE=mutation $(VENV)/bin/mutmut run --max-children 2 || true
+	rm -f postbacks
+	$(PY) -m tests.mutation_score
 
 ## Benchmarks with budgets (not part of `make test`); writes the results into docs/performance.md.
 bench: setup

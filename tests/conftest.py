@@ -9,6 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# `make mutation` runs the suite once per mutant: fewer examples there, the full count everywhere else.
+settings.register_profile("mutation", max_examples=10, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 ROOT = Path(__file__).resolve().parents[1]
 # The layer and the tools are importable the way Lambda and the console script see them.
