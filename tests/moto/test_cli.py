@@ -10,6 +10,7 @@ import pytest
 from postbacks.storage.store import PostbackStore
 from postbacks_cli import cli
 from postbacks_cli.local_stacks import StackResources
+from postbacks_cli.output import Exit
 from tests.helpers import save_seed, seed
 
 
@@ -26,7 +27,7 @@ def test_show_json_gives_status_and_events_oldest_first(
 
 
 def test_show_unknown_tracking_id_exits_3(filled: StackResources) -> None:
-    assert cli.main(["--table", filled.table_name, "show", "nope"]) == cli.EXIT_NOT_FOUND
+    assert cli.main(["--table", filled.table_name, "show", "nope"]) == Exit.NOT_FOUND
 
 
 def test_list_by_to_gives_json_lines_with_tracking_ids(
@@ -71,7 +72,7 @@ def test_local_stack_is_found_from_the_endpoint_alone(
 def test_no_target_says_what_to_do(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     for name in ("TABLE_NAME", "AWS_ENDPOINT_URL"):
         monkeypatch.delenv(name, raising=False)
-    assert cli.main(["show", "x"]) == cli.EXIT_TARGET
+    assert cli.main(["show", "x"]) == Exit.USAGE
     assert "--stack" in capsys.readouterr().err
 
 

@@ -11,7 +11,7 @@ import pytest
 from postbacks.storage.store import PostbackStore
 from postbacks_cli import cli, messages
 from postbacks_cli.local_stacks import StackResources
-from postbacks_cli.output import Progress
+from postbacks_cli.output import Exit, Progress
 from tests.helpers import save_seed
 
 MMS_MO = (
@@ -82,7 +82,7 @@ def test_show_prints_the_timeline_as_a_table(filled: StackResources, capsys: pyt
 def test_status_alone_has_no_index_and_asks_for_scan(
     filled: StackResources, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(filled, "list", "--status", "delivered") == cli.EXIT_TARGET
+    assert run(filled, "list", "--status", "delivered") == Exit.USAGE
 
     err = capsys.readouterr().err
     assert "no index" in err

@@ -10,6 +10,7 @@ import pytest
 from postbacks.storage.store import PostbackStore
 from postbacks_cli import cli
 from postbacks_cli.local_stacks import StackResources
+from postbacks_cli.output import Exit
 from postbacks_local.sample_events import api_event
 from tests.helpers import SECRET, SEEDS, Invoke, kept_keys
 
@@ -97,7 +98,7 @@ def test_a_body_still_refused_stays_and_its_reason_is_printed(
 ) -> None:
     before = all_kept(kept)
 
-    assert run("replay", "--all") == cli.EXIT_FAILED
+    assert run("replay", "--all") == Exit.FAILED
 
     out = capsys.readouterr().out
     assert "still rejected" in out
@@ -147,17 +148,17 @@ def test_a_replayed_bundle_is_queued_for_the_worker(stack: StackResources, capsy
 
 
 def test_an_unknown_key_exits_3(stack: StackResources, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run("replay", "quarantine/malformed_xml/2026/11/22/nope") == cli.EXIT_NOT_FOUND
+    assert run("replay", "quarantine/malformed_xml/2026/11/22/nope") == Exit.NOT_FOUND
 
     assert "not found" in capsys.readouterr().out
 
 
 def test_replay_refuses_keys_outside_the_kept_prefixes(stack: StackResources) -> None:
-    assert run("replay", "media/MMS_MO_cli1/000") == cli.EXIT_NOT_FOUND
+    assert run("replay", "media/MMS_MO_cli1/000") == Exit.NOT_FOUND
 
 
 def test_replay_needs_keys_a_reason_or_all(stack: StackResources, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run("replay") == cli.EXIT_TARGET
+    assert run("replay") == Exit.USAGE
 
     assert "--reason" in capsys.readouterr().err
 

@@ -10,6 +10,7 @@ import pytest
 from postbacks.storage.store import PostbackStore
 from postbacks_cli import cli, send
 from postbacks_cli.local_stacks import StackResources
+from postbacks_cli.output import Exit
 from postbacks_local.local_stack import LocalStack
 from tests.helpers import SECRET, SEEDS, free_port
 
@@ -61,7 +62,7 @@ def test_the_xml_form_is_a_percent_encoded_field(
 def test_json_form_refuses_an_xml_file(api: LocalStack, capsys: pytest.CaptureFixture[str]) -> None:
     xml = str(SEEDS / "000_sms_mt_n201.xml")
 
-    assert cli.main(["send", xml, "--url", api.postback_url(SECRET), "--form", "json"]) == cli.EXIT_TARGET
+    assert cli.main(["send", xml, "--url", api.postback_url(SECRET), "--form", "json"]) == Exit.USAGE
 
     assert "is not JSON" in capsys.readouterr().err
 
@@ -69,7 +70,7 @@ def test_json_form_refuses_an_xml_file(api: LocalStack, capsys: pytest.CaptureFi
 def test_any_answer_other_than_2xx_exits_1(api: LocalStack, capsys: pytest.CaptureFixture[str]) -> None:
     files = [str(SEEDS / "000_sms_mt_n201.xml"), str(EVENTS / "001_sms_mt_n201_broken_from_mask.json")]
 
-    assert cli.main(["send", *files, "--url", api.postback_url(SECRET)]) == cli.EXIT_FAILED
+    assert cli.main(["send", *files, "--url", api.postback_url(SECRET)]) == Exit.FAILED
 
     out = capsys.readouterr().out
     assert "  200  " in out
@@ -83,7 +84,7 @@ def test_a_wrong_secret_is_403_and_the_secret_is_never_printed(
 ) -> None:
     url = api.postback_url("not-the-secret")
 
-    assert cli.main(["send", str(SEEDS / "000_sms_mt_n201.xml"), "--url", url]) == cli.EXIT_FAILED
+    assert cli.main(["send", str(SEEDS / "000_sms_mt_n201.xml"), "--url", url]) == Exit.FAILED
 
     out = capsys.readouterr().out
     assert "  403  " in out
@@ -102,12 +103,12 @@ def test_the_url_defaults_to_postback_url(
 def test_an_unreachable_url_says_what_to_check(capsys: pytest.CaptureFixture[str]) -> None:
     url = f"http://127.0.0.1:{free_port()}/postbacks/x"
 
-    assert cli.main(["send", str(SEEDS / "000_sms_mt_n201.xml"), "--url", url]) == cli.EXIT_TARGET
+    assert cli.main(["send", str(SEEDS / "000_sms_mt_n201.xml"), "--url", url]) == Exit.USAGE
 
     assert "unreachable" in capsys.readouterr().err
 
 
 def test_a_missing_file_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["send", "no/such/file.xml", "--url", "http://127.0.0.1:1/postbacks/x"]) == cli.EXIT_TARGET
+    assert cli.main(["send", "no/such/file.xml", "--url", "http://127.0.0.1:1/postbacks/x"]) == Exit.USAGE
 
     assert "cannot read no/such/file.xml" in capsys.readouterr().err

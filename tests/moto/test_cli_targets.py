@@ -14,6 +14,7 @@ from postbacks.storage import aws
 from postbacks.storage.store import PostbackStore
 from postbacks_cli import cli, targets
 from postbacks_cli.local_stacks import StackResources
+from postbacks_cli.output import Exit
 from tests.helpers import free_port, save_seed, seed
 
 
@@ -106,7 +107,7 @@ def restored_region(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iter
 
 @pytest.mark.usefixtures("restored_region")
 def test_missing_stack_names_the_region(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["--stack", "nope", "--region", "eu-west-1", "show", "x"]) == cli.EXIT_TARGET
+    assert cli.main(["--stack", "nope", "--region", "eu-west-1", "show", "x"]) == Exit.USAGE
 
     assert "no stack named nope in eu-west-1" in capsys.readouterr().err
 
@@ -118,7 +119,7 @@ def test_unreachable_endpoint_asks_whether_the_local_stack_runs(
     monkeypatch.setenv("AWS_ENDPOINT_URL", dead)
     no_ambient_names(monkeypatch)
 
-    assert cli.main(["list", "--to", "16501112222"]) == cli.EXIT_TARGET
+    assert cli.main(["list", "--to", "16501112222"]) == Exit.USAGE
 
     assert f"AWS_ENDPOINT_URL {dead} unreachable" in capsys.readouterr().err
 
@@ -127,6 +128,6 @@ def test_a_resource_the_target_lacks_says_which_flag_names_it(
     stack: StackResources, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # The functions' environment names the table, bucket and queue, not the dead-letter queue.
-    assert cli.main(["dlq"]) == cli.EXIT_TARGET
+    assert cli.main(["dlq"]) == Exit.USAGE
 
     assert "--dlq-url" in capsys.readouterr().err

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from postbacks.domain.privacy import mask
+from postbacks.domain.privacy import mask, mask_text
 from postbacks.service.observability import make_logger
 
 
@@ -38,3 +38,17 @@ def test_logger_masks_extra_fields(capsys: pytest.CaptureFixture[str]) -> None:
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert "16503333058" not in json.dumps(line)
     assert (line["message"], line["to"], line["text"]) == ("received from ***3058", "***1613", "[masked]")
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("16501112222", "***2222"),
+        ("to=+1 6501112222 from 86717", "to=+1 ***2222 from 86717"),
+        ("1234567", "***4567"),
+        ("123456", "123456"),
+        ("a 2012-06-07T12:27:34Z b", "a 2012-06-07T12:27:34Z b"),
+    ],
+)
+def test_runs_of_seven_or_more_digits_keep_only_their_last_four(text: str, masked: str) -> None:
+    assert mask_text(text) == masked

@@ -23,11 +23,6 @@ from postbacks_cli import dlq, messages, output, replay, send, stats, targets, w
 from postbacks_cli.output import Exit
 from postbacks_cli.targets import Target, TargetError
 
-# Kept for callers of the first version of this module.
-EXIT_NOT_FOUND = Exit.NOT_FOUND
-EXIT_TARGET = Exit.USAGE
-EXIT_FAILED = Exit.FAILED
-
 _EPILOG = """\
 exit codes: 0 ok, 1 some items failed, 2 usage or target error, 3 not found.
 examples:

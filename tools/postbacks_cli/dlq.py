@@ -17,10 +17,11 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from postbacks.domain.jobs import FetchJob, parse_job
+from postbacks.domain.privacy import mask_text
 from postbacks.domain.timestamps import to_utc_iso
 from postbacks.storage import keys
 from postbacks_cli import output
-from postbacks_cli.output import Exit, Progress, mask_numbers
+from postbacks_cli.output import Exit, Progress
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -81,9 +82,9 @@ def describe(message: MessageTypeDef) -> DeadJob:
         sent_at=to_utc_iso(datetime.fromtimestamp(int(sent) / 1000, UTC)) if sent else "",
         receive_count=int(attributes.get("ApproximateReceiveCount", 0)),
         job=kind,
-        message_key=mask_numbers(key),
-        why=mask_numbers(why),
-        excerpt=mask_numbers(body if len(body) <= _EXCERPT else body[:_EXCERPT] + "..."),
+        message_key=mask_text(key),
+        why=mask_text(why),
+        excerpt=mask_text(body if len(body) <= _EXCERPT else body[:_EXCERPT] + "..."),
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -16,14 +15,6 @@ class Exit(IntEnum):
     FAILED = 1  # some items failed (a body still rejected, a message not moved, a non-2xx answer)
     USAGE = 2  # bad arguments, or no usable target
     NOT_FOUND = 3
-
-
-_PHONE_LIKE = re.compile(r"\d{7,}")
-
-
-def mask_numbers(text: str) -> str:
-    """`16501112222` -> `*******2222`: any run of 7+ digits keeps only its last 4."""
-    return _PHONE_LIKE.sub(lambda match: "*" * (len(match.group()) - 4) + match.group()[-4:], text)
 
 
 def json_line(document: Any, stream: TextIO | None = None) -> None:
