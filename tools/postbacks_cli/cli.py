@@ -16,10 +16,9 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError
 
 from postbacks.domain.codes import Status
-from postbacks.storage import aws
 from postbacks.storage.quarantine import Quarantine, QuarantineUnavailable
 from postbacks.storage.store import PostbackStore, StorageUnavailable
-from postbacks_cli import dlq, messages, output, replay, send, stats, targets, when
+from postbacks_cli import clients, dlq, messages, output, replay, send, stats, targets, when
 from postbacks_cli.output import Exit
 from postbacks_cli.targets import Target, TargetError
 
@@ -189,19 +188,21 @@ def _run(args: argparse.Namespace) -> int:
     target = targets.resolve_target(args)
     command = args.command
     if command == "show":
-        return messages.show(PostbackStore(target.table()), args.tracking_id, args.json)
+        return messages.show(PostbackStore(target.table(), client=clients.dynamodb()), args.tracking_id, args.json)
     if command == "list":
-        return messages.list_events(PostbackStore(target.table()), args)
+        return messages.list_events(PostbackStore(target.table(), client=clients.dynamodb()), args)
     if command == "stats":
-        return stats.run(PostbackStore(target.table()), args.since, args.until, args.json)
+        return stats.run(PostbackStore(target.table(), client=clients.dynamodb()), args.since, args.until, args.json)
     if command == "rejected":
-        return replay.list_rejected(Quarantine(target.bucket()), args.reason, args.limit, args.detail, args.json)
+        return replay.list_rejected(
+            Quarantine(target.bucket(), client=clients.s3()), args.reason, args.limit, args.detail, args.json
+        )
     if command == "replay":
         return _replay(target, args)
     if command == "dlq":
-        return dlq.show(aws.sqs(), target.dead_letter_queue(), args.limit, args.json)
+        return dlq.show(clients.sqs(), target.dead_letter_queue(), args.limit, args.json)
     if command == "redrive":
-        return dlq.redrive(aws.sqs(), target.dead_letter_queue(), target.queue(), args.limit)
+        return dlq.redrive(clients.sqs(), target.dead_letter_queue(), target.queue(), args.limit)
     raise AssertionError(f"unhandled command {command}")
 
 

@@ -23,6 +23,7 @@ from botocore.exceptions import (
 )
 
 from postbacks.storage import aws
+from postbacks_cli import clients
 
 # CloudFormation output -> Target field; the template's Outputs section declares these.
 OUTPUTS: dict[str, str] = {
@@ -101,6 +102,7 @@ def use_aws(profile: str | None, region: str | None) -> None:
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
     if profile or region or local:
         aws.reset_clients()
+        clients.reset()
 
 
 def _is_loopback(endpoint: str | None) -> bool:
