@@ -22,7 +22,7 @@ def test_show_json_gives_status_and_events_oldest_first(
     assert document["tracking_id"] == "TU1TXzU5Nzg3OQ=="
     assert document["status"] == "delivered"
     assert [event["code"] for event in document["events"]] == ["N101", "N102"]
-    assert document["events"][1]["timestamp"] == "2012-06-07T12:27:34.000Z"
+    assert document["events"][1]["timestamp"] == "2012-06-07T12:27:34.000000Z"
     assert document["content"] == []
 
 

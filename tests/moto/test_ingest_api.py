@@ -150,7 +150,7 @@ def test_empty_body_is_400(ingest: Invoke) -> None:
 
 def test_unknown_code_is_stored_as_unrecognised(ingest: Invoke, stack: StackResources) -> None:
     raw = (
-        b"<POSTBACK><ORIGIN>SUBSCRIPTION</ORIGIN><CODE>N301</CODE>"
+        b"<POSTBACK><ORIGIN>SUBSCRIPTION</ORIGIN><CODE>N399</CODE>"
         b"<TRACKINGID>sub-1</TRACKINGID><LIST>7</LIST></POSTBACK>"
     )
     assert post(ingest, raw)[0] == 200

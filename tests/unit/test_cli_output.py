@@ -16,15 +16,15 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 @pytest.mark.parametrize(
     ("text", "bound"),
     [
-        ("24h", "2026-11-21T12:00:00.000Z"),
-        ("7d", "2026-11-15T12:00:00.000Z"),
-        ("30m", "2026-11-22T11:30:00.000Z"),
-        ("2w", "2026-11-08T12:00:00.000Z"),
-        ("2026-11-21", "2026-11-21T00:00:00.000Z"),
-        ("2026-11-21T09:00:00Z", "2026-11-21T09:00:00.000Z"),
-        ("2026-11-21T09:00:00+02:00", "2026-11-21T07:00:00.000Z"),
-        ("2026-11-21 09:00", "2026-11-21T09:00:00.000Z"),
-        ("now", "2026-11-22T12:00:00.000Z"),
+        ("24h", "2026-11-21T12:00:00.000000Z"),
+        ("7d", "2026-11-15T12:00:00.000000Z"),
+        ("30m", "2026-11-22T11:30:00.000000Z"),
+        ("2w", "2026-11-08T12:00:00.000000Z"),
+        ("2026-11-21", "2026-11-21T00:00:00.000000Z"),
+        ("2026-11-21T09:00:00Z", "2026-11-21T09:00:00.000000Z"),
+        ("2026-11-21T09:00:00+02:00", "2026-11-21T07:00:00.000000Z"),
+        ("2026-11-21 09:00", "2026-11-21T09:00:00.000000Z"),
+        ("now", "2026-11-22T12:00:00.000000Z"),
     ],
 )
 def test_time_bounds_become_the_stored_utc_text(text: str, bound: str) -> None:
@@ -32,7 +32,7 @@ def test_time_bounds_become_the_stored_utc_text(text: str, bound: str) -> None:
 
 
 def test_a_bare_date_as_an_upper_bound_is_the_end_of_that_day() -> None:
-    assert when.instant("2026-11-21", end_of_day=True, now=NOW) == "2026-11-21T23:59:59.999Z"
+    assert when.instant("2026-11-21", end_of_day=True, now=NOW) == "2026-11-21T23:59:59.999999Z"
 
 
 def test_an_unreadable_time_says_which_forms_work() -> None:
@@ -84,5 +84,5 @@ def test_a_dead_fetch_job_names_its_message_file_and_host() -> None:
 
     assert (job.job, job.message_key, job.receive_count) == ("fetch", "MMS_MO_1 #2", 6)
     assert "cdn.example.com" in job.why
-    assert job.sent_at == "2026-11-22T00:00:00.000Z"
+    assert job.sent_at == "2026-11-22T00:00:00.000000Z"
     assert "16501112222" not in job.excerpt

@@ -21,7 +21,7 @@ JSON_MT = {
     "to": "11111111111",
     "operator_id": "0001470",
     "mms_id": "123456",
-    "timestamp": "2021-01-26T18:00:07.990Z",
+    "timestamp": "2021-01-26T18:00:07.990498Z",
     "timestamp_original": "2021-01-26T18:00:07.990498+00:00",
 }
 
@@ -32,7 +32,7 @@ WELL_FORMED: dict[str, dict[str, Any]] = {
         "kind": "sms_mt",
         "status": "sent",
         "status_text": "Message Sent",
-        "timestamp": "2013-11-05T10:41:08.000Z",
+        "timestamp": "2013-11-05T10:41:08.000000Z",
         "timestamp_original": "2013-11-05T05:41:08-05:00",
     },
     "000_sms_mt_n202.xml": {
@@ -40,7 +40,7 @@ WELL_FORMED: dict[str, dict[str, Any]] = {
         "code": "N202",
         "status": "delivered",
         "aggregator_id": "11529-64807-97508-73852-97658",
-        "timestamp": "2013-11-05T10:41:15.000Z",
+        "timestamp": "2013-11-05T10:41:15.000000Z",
     },
     "001_sms_mt_n202.xml": {**SKY_N201, "code": "N202", "status": "delivered", "from": "60856", "kind": "sms_mt"},
     "001_mms_mt_n101_binary.xml": {
@@ -50,7 +50,7 @@ WELL_FORMED: dict[str, dict[str, Any]] = {
         "status": "sent",
         "sent_as": "MMS",
         "mms_id": "39597",
-        "timestamp": "2012-06-07T12:27:29.000Z",
+        "timestamp": "2012-06-07T12:27:29.000000Z",
     },
     "001_mms_mt_n101_xhtml.xml": {
         **SKY_XHTML,
@@ -98,7 +98,7 @@ WELL_FORMED: dict[str, dict[str, Any]] = {
         **SINCH_HTML,
         "code": "N102",
         "status": "delivered",
-        "timestamp": "2014-06-07T12:28:09.000Z",
+        "timestamp": "2014-06-07T12:28:09.000000Z",
     },
     "002_mms_mt_e101.xml": {**SINCH_HTML, "code": "E101", "status": "failed"},
     "002_mms_mt_e102.xml": {
@@ -138,7 +138,7 @@ WELL_FORMED: dict[str, dict[str, Any]] = {
         "from": "16311112222",
         "to": "60856",
         "text": "MYKEYCODE",
-        "timestamp": "2012-04-16T13:05:56.000Z",
+        "timestamp": "2012-04-16T13:05:56.000000Z",
         "timestamp_original": "2012-04-16T09:05:56-04:00",
     },
     "004_mms_mo_n401.xml": {
@@ -151,7 +151,7 @@ WELL_FORMED: dict[str, dict[str, Any]] = {
         "keyword": "all",
         "operator_id": "0001470",
         "content": ["URL of Content Here"] * 3,
-        "timestamp": "2014-02-03T16:19:49.000Z",
+        "timestamp": "2014-02-03T16:19:49.000000Z",
     },
 }
 
@@ -219,6 +219,6 @@ def test_bundle_with_straight_quotes_gives_one_postback_per_notification() -> No
     assert parsed.bundled
     assert [(other.notification_id, other.from_) for other in rest] == [("7", "15550000007"), ("8", "15550000008")]
     assert (item.code, item.keyword, item.from_, item.to) == ("N211", "STOP", "15552312102", "86717")
-    assert item.timestamp == "2011-09-28T21:31:02.278Z"
+    assert item.timestamp == "2011-09-28T21:31:02.278751Z"
     assert item.notification_id == "264"
-    assert item.notification_created == "2011-09-28T21:31:02.835Z"
+    assert item.notification_created == "2011-09-28T21:31:02.835577Z"

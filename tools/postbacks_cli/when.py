@@ -1,6 +1,6 @@
 """`--since` / `--until`: `24h`, `7d`, `30m`, `2w`, a date, or an ISO 8601 time, as the table stores times.
 
-Stored times are UTC ISO 8601 with milliseconds (`2026-11-22T10:00:00.000Z`) and compare as text, so a
+Stored times are UTC ISO 8601 with microseconds (`2026-11-22T10:00:00.000000Z`) and compare as text, so a
 bound is turned into exactly that form. A time without an offset is UTC, as the receiver takes it.
 """
 
@@ -19,7 +19,7 @@ FORMS = "24h, 7d, 30m, 2w, 2026-11-21 or 2026-11-21T09:00:00Z"
 
 
 def instant(text: str, *, end_of_day: bool = False, now: datetime | None = None) -> str:
-    """A bound as stored text. A bare date is its first millisecond, or its last with `end_of_day`."""
+    """A bound as stored text. A bare date is its first microsecond, or its last with `end_of_day`."""
     text = text.strip()
     now = now or datetime.now(UTC)
     if text.lower() == "now":
@@ -35,7 +35,7 @@ def instant(text: str, *, end_of_day: bool = False, now: datetime | None = None)
         else:
             start = datetime.combine(day, time.min, UTC)
             # An --until date includes the whole day: stored times are compared as text.
-            return to_utc_iso(start + timedelta(days=1, milliseconds=-1) if end_of_day else start)
+            return to_utc_iso(start + timedelta(days=1, microseconds=-1) if end_of_day else start)
     # As the receiver reads vendor times: no offset means UTC, and one past the calendar is no time.
     bound = timestamps.normalise(text)
     if bound is None:

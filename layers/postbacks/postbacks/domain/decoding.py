@@ -1,4 +1,4 @@
-"""Request body to payload: raw XML, an `xml=` form field, or JSON; size-capped before anything is parsed."""
+"""Request body to payload: raw XML, JSON, an `xml=` form field or a flat form; size-capped before parsing."""
 
 from __future__ import annotations
 
@@ -7,25 +7,29 @@ import binascii
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from urllib.parse import unquote_plus
 
+from postbacks.domain import charsets, forms
 from postbacks.domain.errors import PostbackRejected, Reason
 
 
 class Syntax(StrEnum):
     XML = "xml"
     JSON = "json"
+    FORM = "form"  # a flat form: its fields are the postback
 
 
 @dataclass(frozen=True, slots=True)
 class Payload:
     syntax: Syntax
-    data: bytes
+    data: bytes  # UTF-8, or bytes whose BOM or XML declaration names their encoding
     wrapping: str  # "raw" or "form": how the sender put it on the wire
+    # A flat form's fields; beside an `xml` field, the form's other fields.
+    fields: tuple[tuple[str, str], ...] = ()
 
 
-_FORM_FIELD = re.compile(rb"^\s*xml=", re.IGNORECASE)
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([^\s;\"']+)", re.IGNORECASE)
+_DECLARED = re.compile(rb"\s*<\?xml[^>]*\bencoding\s*=", re.IGNORECASE)
 
 
 def body_bytes(body: str | None, *, is_base64: bool, max_bytes: int) -> bytes:
@@ -56,44 +60,49 @@ def payload(raw: bytes, content_type: str | None) -> Payload:
     """Find the postback inside the body. The bytes decide; the Content-Type only breaks ties.
 
     The vendor's Content-Type is not reliable (raw XML arrives as form data and vice versa), so a
-    body that starts like XML or JSON is taken as such whatever the header says.
+    body that starts like XML or JSON is taken as such whatever the header says. Its charset is
+    honoured where the bytes leave the encoding open (see `_as_utf8`).
     """
-    if _FORM_FIELD.match(raw):
-        return _from_form(raw)
-    stripped = _strip_text_start(raw)
-    if stripped[:1] in (b"{", b"[") or (_is_json_type(content_type) and stripped[:1] != b"<"):
-        return Payload(Syntax.JSON, raw, "raw")
-    return Payload(Syntax.XML, raw, "raw")
+    charset = _charset(content_type)
+    start = _strip_text_start(raw)[:1]
+    if start == b"<":
+        return Payload(Syntax.XML, _as_utf8(raw, charset, xml=True), "raw")
+    if start in (b"{", b"["):
+        return Payload(Syntax.JSON, _as_utf8(raw, charset, xml=False), "raw")
+    if forms.looks_like_form(raw):
+        return _from_form(raw, charset)
+    if _is_json_type(content_type):
+        return Payload(Syntax.JSON, _as_utf8(raw, charset, xml=False), "raw")
+    return Payload(Syntax.XML, _as_utf8(raw, charset, xml=True), "raw")
 
 
-def _from_form(raw: bytes) -> Payload:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise PostbackRejected(Reason.BAD_ENCODING, "The form body is not valid UTF-8.") from error
-    value = _form_value(text)
-    if not value.strip():
+def _from_form(raw: bytes, charset: str | None) -> Payload:
+    form = forms.parse_form(raw, charset)
+    if form.postback is None:
+        return Payload(Syntax.FORM, b"", "form", form.fields)
+    if not form.postback.strip():
         raise PostbackRejected(Reason.EMPTY_BODY, "The xml form field is empty.")
-    data = value.encode("utf-8")
-    syntax = Syntax.JSON if value.lstrip()[:1] in ("{", "[") else Syntax.XML
-    return Payload(syntax, data, "form")
+    is_json = _strip_text_start(form.postback)[:1] in (b"{", b"[")
+    syntax = Syntax.JSON if is_json else Syntax.XML
+    return Payload(syntax, _as_utf8(form.postback, charset, xml=not is_json), "form", form.fields)
 
 
-def _form_value(text: str) -> str:
-    """The `xml` field's value.
+def _as_utf8(data: bytes, charset: str | None, *, xml: bool) -> bytes:
+    """The body in UTF-8, read in the Content-Type's charset where the bytes leave it open (charsets.py).
 
-    A well-encoded field has no raw `<` or `{`; there `+` means space and `%2B` a plus. A sender
-    that posts `xml=<POSTBACK>...` unencoded would have the `+` of base64 tracking ids turned into
-    spaces by form decoding, so an unencoded value is taken literally, `&` and all.
+    A BOM, then an XML declaration's encoding, win over the header: the parser reads those.
     """
-    _, _, rest = text.partition("=")
-    if "<" in rest or "{" in rest:
-        return rest
-    value, _, _ = rest.partition("&")
+    if data.startswith(_BOMS) or (xml and _DECLARED.match(data)) or not charsets.needed(data, charsets.codec(charset)):
+        return data
     try:
-        return unquote_plus(value, errors="strict")
-    except UnicodeDecodeError as error:
-        raise PostbackRejected(Reason.BAD_ENCODING, "The xml form field is not valid UTF-8.") from error
+        return charsets.decode(data, charset).encode("utf-8")
+    except (UnicodeError, LookupError) as error:  # LookupError: a codec that is not a text encoding
+        raise PostbackRejected(Reason.BAD_ENCODING, f"The body is not valid {(charset or '')[:40]}.") from error
+
+
+def _charset(content_type: str | None) -> str | None:
+    match = _CHARSET.search(content_type or "")
+    return match.group(1) if match else None
 
 
 def _strip_text_start(raw: bytes) -> bytes:

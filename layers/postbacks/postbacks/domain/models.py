@@ -1,4 +1,4 @@
-"""The canonical postback: every dialect (Skycore XML, Sinch XML, Sinch JSON) becomes this one model."""
+"""The canonical postback: every dialect (Skycore XML, Sinch XML, Sinch / Skycore V2 JSON, flat forms) becomes this."""
 
 from __future__ import annotations
 
@@ -9,14 +9,16 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from postbacks.domain import codes, timestamps
+from postbacks.domain import carriers, codes, timestamps
 from postbacks.domain.codes import Kind, Status
+from postbacks.domain.fields import WRAPPER_PREFIX
 
 
 class Dialect(StrEnum):
     SKYCORE_XML = "skycore_xml"
     SINCH_XML = "sinch_xml"
     SINCH_JSON = "sinch_json"
+    FORM = "form"  # "Simple HTTP POST": the postback's fields as form fields
 
 
 # Generous bounds: the vendor's longest values are URLs; anything bigger is abuse, not data.
@@ -62,15 +64,34 @@ class Postback(BaseModel):
     keyword: Text | None = None
     text: Text | None = None
     subject: Text | None = None
-    content: list[Text] = Field(default_factory=list, max_length=100)
-    copy_to: list[Text] = Field(default_factory=list, max_length=100)
+    content: list[Text] = Field(default_factory=list, max_length=1000)
+    copy_to: list[Text] = Field(default_factory=list, max_length=1000)
     audio_name: Text | None = None
     video_name: Text | None = None
     notification_id: Text | None = None
     notification_created: str | None = None
     notification_created_original: Text | None = None
-    # Fields the vendor sent that we have no name for: kept verbatim, never dropped.
-    extra: dict[Text, Text] = Field(default_factory=dict, max_length=100)
+    # Subscriber status (N301-N304)
+    mobile: Key | None = None
+    email: Text | None = None
+    campaign_id: Text | None = None
+    shortcode: Text | None = None
+    source: Text | None = None
+    sub_id: Text | None = None
+    campaign_title: Text | None = None
+    brand_name: Text | None = None
+    # Passes (N801-N811)
+    pass_id: Text | None = None
+    pass_data_id: Text | None = None
+    serial_number: Text | None = None
+    pass_template_id: Text | None = None
+    referenced_by: Text | None = None
+    reference_value: Text | None = None
+    install_id: Text | None = None
+    app_type: Text | None = None
+    # Every other value the sender put in the body, by its path (see fields.py): kept verbatim, never dropped.
+    # Unbounded here: the body cap bounds it, and DynamoDB's item limit is storage's to enforce.
+    extra: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -89,6 +110,10 @@ class Postback(BaseModel):
             mms_as_sms = info.kind is Kind.SMS_MT and str(data.get("origin", "")).upper() == "MMS_MT"
             data["kind"] = Kind.MMS_MT if mms_as_sms else info.kind
             data["status"] = codes.status_for(code, data.get("status_text"))
+        if not data.get("operator_name") and isinstance(data.get("operator_id"), str):
+            named = carriers.operator_name(data["operator_id"])
+            if named:
+                data["operator_name"] = named
         data["timestamp"] = timestamps.normalise(data.get("timestamp_original"))
         data["notification_created"] = timestamps.normalise(data.get("notification_created_original"))
         return data
@@ -99,8 +124,15 @@ class Postback(BaseModel):
         return {key: value for key, value in dumped.items() if value not in ([], {})}
 
     def fingerprint(self) -> str:
-        """Identity of this postback: the same postback redelivered, in any wrapping, has the same one."""
-        fields = self.canonical()
+        """Identity of this postback: the same postback redelivered, in any wrapping, has the same one.
+
+        So the dialect, the case of extra's tag names and the form fields around an `xml` field are left out.
+        """
+        fields: dict[str, Any] = self.canonical()
         fields.pop("dialect", None)
+        extra = fields.pop("extra", {})
+        kept = sorted([key.lower(), value] for key, value in extra.items() if not key.startswith(WRAPPER_PREFIX))
+        if kept:
+            fields["extra"] = kept
         blob = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(blob.encode()).hexdigest()[:32]

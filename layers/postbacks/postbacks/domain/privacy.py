@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-# Fields that hold message text: never shown. Fields that hold numbers: last four digits only.
-TEXT_FIELDS = frozenset({"text", "keyword", "subject"})
-NUMBER_FIELDS = frozenset({"from", "to", "from_mask", "copy_to"})
+# Fields that hold message text or an address: never shown. Fields that hold numbers: last four digits only.
+TEXT_FIELDS = frozenset({"text", "keyword", "subject", "email", "reference_value"})
+NUMBER_FIELDS = frozenset({"from", "to", "from_mask", "copy_to", "mobile"})
 # Seven or more digits (optionally after +) is a phone number as far as logs are concerned.
 _PHONE = re.compile(r"\+?\d{7,}")
 
