@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from postbacks.outbound.deadline import Deadline
 from postbacks.service.ingest import Stored
 from postbacks.service.observability import make_logger, trace_aws_calls
 from postbacks.service.settings import get_settings
@@ -23,6 +24,8 @@ metrics = Metrics()
 # A batch whose every record failed is still a partial response (all listed), not a function error:
 # SQS retries exactly the same records either way, and errors stay a signal of bugs, not of bad input.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+# A media fetch stops this long before Lambda's timeout: time to finish the upload, record it and answer SQS.
+FETCH_MARGIN_SECONDS = 10.0
 
 
 @cache
@@ -31,8 +34,9 @@ def worker() -> Worker:
 
 
 @tracer.capture_method
-def handle_record(record: SQSRecord) -> None:
-    done = worker().handle(record.body)
+def handle_record(record: SQSRecord, lambda_context: LambdaContext) -> None:
+    deadline = Deadline.after(lambda_context.get_remaining_time_in_millis() / 1000 - FETCH_MARGIN_SECONDS)
+    done = worker().handle(record.body, deadline)
     if isinstance(done, Stored):
         metrics.add_metric(name="BundleItemsStored", unit=MetricUnit.Count, value=1)
         return

@@ -12,12 +12,20 @@ import os
 import uuid
 from pathlib import Path
 
-from tests.benchmarks import cold_start, decode_parse, dynamodb_requests, footprint, report, warm_ingest
+from tests.benchmarks import (
+    cold_start,
+    decode_parse,
+    dynamodb_requests,
+    footprint,
+    media_memory,
+    report,
+    warm_ingest,
+)
 from tests.benchmarks.fakes import SECRET
 from tests.benchmarks.measure import ROOT, Section, progress
 from tests.benchmarks.wire import CountingMotoServer
 
-PARTS = ("cold", "parse", "warm", "requests", "footprint")
+PARTS = ("cold", "parse", "warm", "requests", "media", "footprint")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
             sections.append(warm_ingest.run(resources, server.endpoint, options.rounds, options.code_root))
         if "requests" in parts:
             sections.append(dynamodb_requests.run(server, resources))
+        if "media" in parts:
+            sections.append(media_memory.run(server.endpoint))
     if "footprint" in parts:
         sections.append(footprint.run())
 

@@ -128,6 +128,12 @@ class MediaServer:
                 handler.wfile.flush()
                 time.sleep(SLOW_SECONDS)
                 handler.wfile.write(b"late")
+            case "/trickle":
+                # Every byte well inside any read timeout, the whole body far outside any deadline.
+                self._trickle(handler, b"x" * int(query.get("bytes", "10000")), float(query.get("gap", "0.05")))
+            case "/trickle-headers":
+                # The same, before the status line is even complete.
+                self._trickle(handler, b"", float(query.get("gap", "0.05")), headers_too=True)
             case "/truncated":
                 # Promises more than it sends, then hangs up: a dropped connection, not a small file.
                 handler.send_response(200)
@@ -155,6 +161,19 @@ class MediaServer:
         handler.send_header("Content-Length", str(len(body)))
         handler.end_headers()
         handler.wfile.write(body)
+
+    @staticmethod
+    def _trickle(handler: BaseHTTPRequestHandler, body: bytes, gap: float, *, headers_too: bool = False) -> None:
+        head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(body) or 10000}\r\nContent-Type: image/gif\r\n\r\n".encode()
+        if not headers_too:
+            handler.wfile.write(head)
+        try:
+            for byte in head if headers_too else body:
+                handler.wfile.write(bytes([byte]))
+                time.sleep(gap)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up, as it should
+        handler.close_connection = True
 
     @staticmethod
     def _send_blocks(handler: BaseHTTPRequestHandler, blocks: Iterator[bytes], length: int) -> None:

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 
 from postbacks.domain import timestamps
 from postbacks.domain.jobs import FetchJob, StoreJob, parse_job
+from postbacks.outbound.deadline import Deadline
 from postbacks.service.ingest import Ingestor, Stored, ingestor_from_settings
 from postbacks.service.settings import Settings
 from postbacks.storage import aws, keys, media
@@ -19,20 +20,22 @@ class Worker:
     bucket: str
     limits: media.FetchLimits
 
-    def handle(self, body: str) -> Stored | media.ArchivedFile:
-        """Raises on anything worth retrying (SQS redelivers it, then parks it in the DLQ)."""
+    def handle(self, body: str, deadline: Deadline | None = None) -> Stored | media.ArchivedFile:
+        """Raises on anything worth retrying (SQS redelivers it, then parks it in the DLQ); a media fetch
+        gives up when `deadline` passes."""
         job = parse_job(body)
         if isinstance(job, StoreJob):
             return self.ingestor.store_one(job.postback, job.received_at)
-        return self._fetch(job)
+        return self._fetch(job, deadline)
 
-    def _fetch(self, job: FetchJob) -> media.ArchivedFile:
+    def _fetch(self, job: FetchJob, deadline: Deadline | None) -> media.ArchivedFile:
         archived = media.archive(
             job.url,
             bucket=self.bucket,
             key=keys.media_object_key(job.message_key, job.index),
             limits=self.limits,
             s3=aws.s3(),
+            deadline=deadline,
         )
         # Permanent outcomes (archived, too large, refused, not found) are recorded and not retried.
         record = {name: value for name, value in asdict(archived).items() if value not in (None, "")}

@@ -1,0 +1,1 @@
+"""Safe outbound HTTP: which addresses may be reached, connections pinned to them, redirects, a deadline."""

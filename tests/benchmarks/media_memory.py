@@ -1,0 +1,95 @@
+"""Peak memory of archiving one MMS file into S3 (boto3's transfer manager), at 20 MiB and at MediaMaxBytes.
+
+Each archive runs alone in a child process, so moto's own memory and earlier runs do not count. The baseline
+is one S3 part (PART_SIZE): streaming holds a bounded number of parts, whatever the file's size.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+
+from tests.benchmarks.measure import LAYER, ROOT, Figure, Section, progress
+
+MiB = 1024 * 1024
+# The template's MediaMaxBytes default.
+MEDIA_MAX_BYTES = 104_857_600
+# Two parts in flight at most (the one being read, the one S3 is sent); more means a copy grew with the file.
+BUDGET_PARTS = 2.5
+
+_CHILD = """
+import json, resource, sys, tracemalloc
+import boto3
+from postbacks.storage.media import FetchLimits, archive
+args = json.loads(sys.argv[1])
+s3 = boto3.client("s3", endpoint_url=args["endpoint"])
+s3.head_bucket(Bucket=args["bucket"])  # the client's own first-request allocations are not the archive's
+limits = FetchLimits(
+    max_bytes=args["max_bytes"], connect_timeout=5, read_timeout=30, max_redirects=0, allow_loopback=True
+)
+rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+tracemalloc.start()
+result = archive(args["url"], bucket=args["bucket"], key=args["key"], limits=limits, s3=s3)
+peak = tracemalloc.get_traced_memory()[1]
+tracemalloc.stop()
+rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+growth = (rss_after - rss_before) * 1024  # ru_maxrss is in KiB on Linux
+print(json.dumps({"state": result.state, "size": result.size, "peak": peak, "rss_growth": growth}))
+"""
+
+
+def measure(endpoint: str, url: str, bucket: str, size: int) -> dict[str, int | str]:
+    args = {"endpoint": endpoint, "url": url, "bucket": bucket, "key": f"media/bench/{size}", "max_bytes": size}
+    env = os.environ | {"PYTHONPATH": os.pathsep.join([str(LAYER), str(ROOT / "tools")])}
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, json.dumps(args)], capture_output=True, text=True, env=env, check=True
+    )
+    measured: dict[str, int | str] = json.loads(done.stdout)
+    if (measured["state"], measured["size"]) != ("archived", size):
+        raise RuntimeError(f"archive of {size} bytes ended {measured}")
+    return measured
+
+
+def run(endpoint: str) -> Section:
+    import boto3
+
+    from postbacks.storage.media import PART_SIZE
+    from tests.moto.media_server import MediaServer
+
+    bucket = f"bench-media-{uuid.uuid4().hex[:8]}"
+    boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=bucket)
+    rows: dict[int, dict[str, int | str]] = {}
+    with MediaServer() as server:
+        for size in (20 * MiB, MEDIA_MAX_BYTES):
+            progress(f"media archive peak memory, {size / MiB:.0f} MiB")
+            rows[size] = measure(endpoint, server.url(f"/generated?size={size}"), bucket, size)
+    largest = rows[MEDIA_MAX_BYTES]
+    peak_parts = int(largest["peak"]) / PART_SIZE
+    lines = [
+        f"`upload_fileobj` (s3transfer, no threads), parts of {PART_SIZE // MiB} MiB, body read from a local HTTP "
+        "server with a Content-Length; tracemalloc's peak and the RSS high-water growth across `archive()`.",
+        "",
+        "| file | peak traced | in parts | RSS growth |",
+        "| ---: | ---: | ---: | ---: |",
+    ]
+    for size, row in rows.items():
+        peak = int(row["peak"])
+        lines.append(
+            f"| {size / MiB:.0f} MiB | {peak / MiB:.1f} MiB | {peak / PART_SIZE:.2f} | "
+            f"{int(row['rss_growth']) / MiB:.1f} MiB |"
+        )
+    return Section(
+        "Media archive memory",
+        [
+            Figure(
+                f"peak memory archiving {MEDIA_MAX_BYTES / MiB:.0f} MiB (MediaMaxBytes)",
+                f"{int(largest['peak']) / MiB:.1f} MiB = {peak_parts:.2f} parts",
+                f"<= {BUDGET_PARTS} parts",
+                peak_parts <= BUDGET_PARTS,
+            )
+        ],
+        "\n".join(lines),
+    )
