@@ -22,8 +22,8 @@ for path in (ROOT / "layers" / "postbacks", ROOT / "tools"):
         sys.path.insert(0, str(path))
 
 from postbacks_cli.local_stacks import StackResources  # noqa: E402
-from postbacks_local.lambda_events import LambdaContext  # noqa: E402
-from postbacks_local.local_stack import LocalFunction, LocalStack  # noqa: E402
+from postbacks_local.api import ApiEmulator  # noqa: E402
+from postbacks_local.runtime import LocalFunction  # noqa: E402
 from postbacks_local.stack_resources import create_stack_resources  # noqa: E402
 from tests.helpers import Invoke, free_port, load_function, reset_cached_settings  # noqa: E402
 
@@ -83,9 +83,8 @@ def stack(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> StackResources
 
 
 def handler(name: str) -> Invoke:
-    """A function's handler called with a Lambda-like context."""
-    function = load_function(name)
-    return lambda event: function(event, LambdaContext("postbacks-test", memory_limit_in_mb=256))
+    """A function's handler invoked the way the local stack invokes it: a Lambda context, one at a time."""
+    return LocalFunction("postbacks-test", load_function(name), memory_mb=256).invoke
 
 
 @pytest.fixture
@@ -99,14 +98,10 @@ def worker(stack: StackResources) -> Invoke:
 
 
 @pytest.fixture
-def local_api(stack: StackResources) -> Iterator[LocalStack]:
-    """The local stack's API server (API Gateway's stand-in) on a free loopback port, the functions behind it."""
-    ingest, worker = (
-        LocalFunction("IngestFunction", load_function("ingest")),
-        LocalFunction("WorkerFunction", load_function("worker")),
-    )
-    api = LocalStack(stack, ingest, worker, port=0)
-    api.start(poll=False)  # the tests drive the queue themselves, or do not need it
+def local_api(stack: StackResources) -> Iterator[ApiEmulator]:
+    """The local API emulator (API Gateway's stand-in) on a free loopback port, the ingest function behind it."""
+    api = ApiEmulator(LocalFunction("IngestFunction", load_function("ingest")), port=0)
+    api.start()  # the tests drive the queue themselves, or do not need it
     try:
         yield api
     finally:

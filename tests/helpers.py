@@ -18,7 +18,7 @@ import boto3
 from postbacks.domain import decoding, parsing
 from postbacks.storage.store import PostbackStore
 from postbacks_cli.local_stacks import StackResources
-from postbacks_local.local_stack import Handler, load_handler
+from postbacks_local.runtime import Handler, load_handler
 from postbacks_local.sample_events import api_event, content_type_for
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,7 +16,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from postbacks_cli.local_stacks import StackResources
-from postbacks_local.stack_resources import load_template
+from postbacks_local.template import load_template
 from tests.benchmarks.measure import LAYER, ROOT
 
 FUNCTIONS = {"ingest": "IngestFunction", "worker": "WorkerFunction"}

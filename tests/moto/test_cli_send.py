@@ -11,7 +11,7 @@ from postbacks.storage.store import PostbackStore
 from postbacks_cli import cli, send
 from postbacks_cli.local_stacks import StackResources
 from postbacks_cli.output import Exit
-from postbacks_local.local_stack import LocalStack
+from postbacks_local.api import ApiEmulator
 from tests.helpers import SECRET, SEEDS, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,7 +19,7 @@ EVENTS = ROOT / "events"
 
 
 @pytest.fixture
-def api(local_api: LocalStack) -> LocalStack:
+def api(local_api: ApiEmulator) -> ApiEmulator:
     return local_api  # posts here are stored by the API itself: the queue is not needed
 
 
@@ -29,7 +29,7 @@ def stored(stack: StackResources, key: str) -> list[str]:
 
 
 def test_an_api_gateway_event_file_is_posted_with_its_body(
-    api: LocalStack, stack: StackResources, capsys: pytest.CaptureFixture[str]
+    api: ApiEmulator, stack: StackResources, capsys: pytest.CaptureFixture[str]
 ) -> None:
     files = [str(EVENTS / "001_mms_mt_n101_binary.json"), str(EVENTS / "001_mms_mt_n102_binary.json")]
 
@@ -42,7 +42,7 @@ def test_an_api_gateway_event_file_is_posted_with_its_body(
 
 
 def test_the_xml_form_is_a_percent_encoded_field(
-    api: LocalStack, stack: StackResources, capsys: pytest.CaptureFixture[str]
+    api: ApiEmulator, stack: StackResources, capsys: pytest.CaptureFixture[str]
 ) -> None:
     seed = SEEDS / "003_mms_mt_n101_binary.json"
     xml = SEEDS / "002_mms_mt_n102_binary.xml"
@@ -59,7 +59,7 @@ def test_the_xml_form_is_a_percent_encoded_field(
     assert stored(stack, "EMWMzE-iwGY-Bew") == ["N101"]
 
 
-def test_json_form_refuses_an_xml_file(api: LocalStack, capsys: pytest.CaptureFixture[str]) -> None:
+def test_json_form_refuses_an_xml_file(api: ApiEmulator, capsys: pytest.CaptureFixture[str]) -> None:
     xml = str(SEEDS / "000_sms_mt_n201.xml")
 
     assert cli.main(["send", xml, "--url", api.postback_url(SECRET), "--form", "json"]) == Exit.USAGE
@@ -67,7 +67,7 @@ def test_json_form_refuses_an_xml_file(api: LocalStack, capsys: pytest.CaptureFi
     assert "is not JSON" in capsys.readouterr().err
 
 
-def test_any_answer_other_than_2xx_exits_1(api: LocalStack, capsys: pytest.CaptureFixture[str]) -> None:
+def test_any_answer_other_than_2xx_exits_1(api: ApiEmulator, capsys: pytest.CaptureFixture[str]) -> None:
     files = [str(SEEDS / "000_sms_mt_n201.xml"), str(EVENTS / "001_sms_mt_n201_broken_from_mask.json")]
 
     assert cli.main(["send", *files, "--url", api.postback_url(SECRET)]) == Exit.FAILED
@@ -80,7 +80,7 @@ def test_any_answer_other_than_2xx_exits_1(api: LocalStack, capsys: pytest.Captu
 
 
 def test_a_wrong_secret_is_403_and_the_secret_is_never_printed(
-    api: LocalStack, capsys: pytest.CaptureFixture[str]
+    api: ApiEmulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
     url = api.postback_url("not-the-secret")
 
@@ -93,7 +93,7 @@ def test_a_wrong_secret_is_403_and_the_secret_is_never_printed(
 
 
 def test_the_url_defaults_to_postback_url(
-    api: LocalStack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    api: ApiEmulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("POSTBACK_URL", api.postback_url(SECRET))
 

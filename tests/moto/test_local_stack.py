@@ -1,4 +1,4 @@
-"""The local stack: template resources in moto, API Gateway's proxy events, the SQS poller, the process."""
+"""The local stack: template resources in moto, the functions as the template defines them, the API, the poller."""
 
 from __future__ import annotations
 
@@ -18,10 +18,14 @@ import pytest
 import requests
 
 from postbacks_cli.local_stacks import StackResources, find_stack_resources
+from postbacks_local.api import MAX_REQUEST_BYTES, ApiEmulator
 from postbacks_local.lambda_events import LambdaContext, Route, failed_message_ids
-from postbacks_local.local_stack import LocalFunction, LocalStack, api_routes
-from postbacks_local.stack_resources import create_stack_resources, load_template, storage_template
-from tests.helpers import SEEDS, free_port, start_local_stack
+from postbacks_local.local_stack import build_runtime
+from postbacks_local.runtime import LocalFunction, LocalRuntime
+from postbacks_local.sqs_poller import SqsPoller
+from postbacks_local.stack_resources import create_stack_resources, storage_template
+from postbacks_local.template import api_routes, load_template
+from tests.helpers import SEEDS, free_port, reset_cached_settings, start_local_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
@@ -59,16 +63,11 @@ def ingest() -> RecordingHandler:
 
 
 @pytest.fixture
-def api(resources: StackResources, ingest: RecordingHandler) -> Iterator[LocalStack]:
-    stack = LocalStack(
-        resources,
-        LocalFunction("IngestFunction", ingest),
-        LocalFunction("WorkerFunction", RecordingHandler({})),
-        port=0,
-    )
-    stack.start(poll=False)
-    yield stack
-    stack.stop()
+def api(ingest: RecordingHandler) -> Iterator[ApiEmulator]:
+    emulator = ApiEmulator(LocalFunction("IngestFunction", ingest), port=0)
+    emulator.start()
+    yield emulator
+    emulator.stop()
 
 
 # --- resources from the template ------------------------------------------------------------------
@@ -123,17 +122,104 @@ def test_worker_batch_size_comes_from_the_sqs_event(resources: StackResources) -
     assert resources.worker_batch_size == 10
 
 
-def test_function_environment_names_the_resources(resources: StackResources) -> None:
-    assert resources.function_environment() == {
-        "TABLE_NAME": resources.table_name,
-        "BUCKET_NAME": resources.bucket_name,
-        "QUEUE_URL": resources.queue_url,
-        "SECRET_PARAMETER_NAME": resources.secret_parameter_name,
-    }
+def test_find_stack_resources_names_the_templates_own_resources(resources: StackResources) -> None:
+    cloudformation = boto3.client("cloudformation")
+
+    def physical(logical_id: str) -> str:
+        found = cloudformation.describe_stack_resource(StackName=resources.stack_name, LogicalResourceId=logical_id)
+        return str(found["StackResourceDetail"]["PhysicalResourceId"])
+
+    found = find_stack_resources(resources.stack_name)
+
+    assert (found.table_name, found.bucket_name) == (physical("PostbacksTable"), physical("PostbacksBucket"))
+    assert (found.queue_url, found.dead_letter_queue_url) == (physical("WorkQueue"), physical("DeadLetterQueue"))
 
 
-def test_find_stack_resources_finds_what_was_created(resources: StackResources) -> None:
-    assert find_stack_resources(resources.stack_name) == resources
+# --- the functions, as the template defines them ----------------------------------------------------
+
+
+@pytest.fixture
+def runtime(stack: StackResources) -> Iterator[LocalRuntime]:
+    local, _ = build_runtime(stack)
+    yield local
+    local.stop()
+
+
+def test_functions_get_the_templates_environment_with_globals_merged(
+    runtime: LocalRuntime, stack: StackResources
+) -> None:
+    ingest = runtime.function("IngestFunction").environment
+    worker = runtime.function("WorkerFunction").environment
+
+    for environment in (ingest, worker):  # Globals, !Ref resolved to the local resources and parameters
+        assert environment["LOG_LEVEL"] == "INFO"
+        assert environment["RETENTION_DAYS"] == "0"
+        assert environment["POWERTOOLS_METRICS_NAMESPACE"] == "Postbacks"
+        assert environment["TABLE_NAME"] == stack.table_name
+        assert environment["BUCKET_NAME"] == stack.bucket_name
+        assert environment["QUEUE_URL"] == stack.queue_url
+    assert ingest["MAX_BODY_BYTES"] == "524288"
+    assert ingest["SECRET_PARAMETER_NAME"] == stack.secret_parameter_name
+    assert worker["MEDIA_MAX_BYTES"] == "104857600"
+    assert worker["MEDIA_ALLOW_LOOPBACK"] == "true"  # the template says false: only the local stack overrides it
+
+
+def test_functions_get_the_templates_timeout_and_memory(runtime: LocalRuntime) -> None:
+    ingest, worker = runtime.function("IngestFunction"), runtime.function("WorkerFunction")
+
+    assert (ingest.timeout_seconds, ingest.memory_mb) == (10.0, 256)
+    assert (worker.timeout_seconds, worker.memory_mb) == (60.0, 512)
+
+
+def test_the_templates_body_limit_reaches_the_ingest_function(stack: StackResources, tmp_path: Path) -> None:
+    # A copy of the template with a tiny MAX_BODY_BYTES, beside the real code.
+    (tmp_path / "template.yaml").write_text(
+        TEMPLATE.read_text().replace('MAX_BODY_BYTES: "524288"', "MAX_BODY_BYTES: 64")
+    )
+    for folder in ("functions", "layers"):
+        (tmp_path / folder).symlink_to(ROOT / folder)
+    runtime, api = build_runtime(stack, tmp_path / "template.yaml")
+    secret = "s3cr3t-current"
+    body = (SEEDS / "000_sms_mt_n201.xml").read_bytes()
+    try:
+        runtime.start()
+        answer = requests.post(api.postback_url(secret), data=body, headers={"Content-Type": "text/xml"}, timeout=10)
+    finally:
+        runtime.stop()
+        reset_cached_settings()  # the settings read under the tiny limit must not outlive this test
+
+    assert len(body) > 64
+    assert (answer.status_code, answer.json()["error"]) == (413, "body_too_large")
+
+
+def test_runtime_polls_the_templates_queue_into_the_worker(runtime: LocalRuntime, stack: StackResources) -> None:
+    [poller] = [source for source in runtime.sources if isinstance(source, SqsPoller)]
+
+    assert poller.queue_url == stack.queue_url
+    assert poller.function is runtime.function("WorkerFunction")
+    assert poller.batch_size == stack.worker_batch_size
+
+
+class CountingSource:
+    def __init__(self, log: list[str], name: str) -> None:
+        self.log, self.name = log, name
+
+    def start(self) -> None:
+        self.log.append(f"start {self.name}")
+
+    def stop(self) -> None:
+        self.log.append(f"stop {self.name}")
+        if self.name == "first":
+            raise RuntimeError("a source that fails to stop")
+
+
+def test_runtime_starts_and_stops_every_source_in_order_even_if_one_fails() -> None:
+    log: list[str] = []
+    with LocalRuntime({}, [CountingSource(log, "first")]) as runtime:
+        runtime.add(CountingSource(log, "second"))
+        runtime.start()
+
+    assert log == ["start first", "start second", "stop first", "stop second"]
 
 
 def test_short_form_tags_become_long_form(tmp_path: Path) -> None:
@@ -196,10 +282,10 @@ def test_api_routes_come_from_the_api_events() -> None:
     assert api_routes(load_template(TEMPLATE)) == [Route("/postbacks/{secret}", frozenset({"POST"}))]
 
 
-# --- the API: HTTP request -> proxy event -> HTTP response ----------------------------------------
+# --- the API emulator: HTTP request -> proxy event -> HTTP response ---------------------------------
 
 
-def test_raw_xml_post_becomes_a_proxy_event(api: LocalStack, ingest: RecordingHandler) -> None:
+def test_raw_xml_post_becomes_a_proxy_event(api: ApiEmulator, ingest: RecordingHandler) -> None:
     xml = (SEEDS / "000_sms_mt_n201.xml").read_bytes()
 
     answer = requests.post(
@@ -226,7 +312,7 @@ def test_raw_xml_post_becomes_a_proxy_event(api: LocalStack, ingest: RecordingHa
     assert uuid.UUID(context["requestId"])
 
 
-def test_form_post_reaches_the_function_as_text(api: LocalStack, ingest: RecordingHandler) -> None:
+def test_form_post_reaches_the_function_as_text(api: ApiEmulator, ingest: RecordingHandler) -> None:
     answer = requests.post(api.postback_url(SECRET), data={"xml": "<RESPONSE>ü</RESPONSE>"}, timeout=10)
 
     assert answer.status_code == 200
@@ -236,7 +322,7 @@ def test_form_post_reaches_the_function_as_text(api: LocalStack, ingest: Recordi
     assert event["isBase64Encoded"] is False
 
 
-def test_binary_post_reaches_the_function_base64_encoded(api: LocalStack, ingest: RecordingHandler) -> None:
+def test_binary_post_reaches_the_function_base64_encoded(api: ApiEmulator, ingest: RecordingHandler) -> None:
     body = b"\xff\xfe<RESPONSE>\x00\x81</RESPONSE>"
 
     requests.post(api.postback_url(SECRET), data=body, headers={"Content-Type": "text/xml"}, timeout=10)
@@ -246,7 +332,7 @@ def test_binary_post_reaches_the_function_base64_encoded(api: LocalStack, ingest
     assert base64.b64decode(event["body"]) == body
 
 
-def test_chunked_post_is_reassembled(api: LocalStack, ingest: RecordingHandler) -> None:
+def test_chunked_post_is_reassembled(api: ApiEmulator, ingest: RecordingHandler) -> None:
     parts = [b"<RESPONSE>", b"<CODE>N201</CODE>", b"</RESPONSE>"]
 
     requests.post(api.postback_url(SECRET), data=iter(parts), headers={"Content-Type": "text/xml"}, timeout=10)
@@ -255,7 +341,43 @@ def test_chunked_post_is_reassembled(api: LocalStack, ingest: RecordingHandler) 
     assert event["body"] == b"".join(parts).decode()
 
 
-def test_function_answer_is_relayed(api: LocalStack, ingest: RecordingHandler) -> None:
+def raw_request(api: ApiEmulator, head: str, body: bytes = b"") -> bytes:
+    """The status line the emulator answers a hand-made request with."""
+    with socket.create_connection((api.server.host, api.server.port), timeout=10) as connection:
+        connection.sendall(head.encode() + body)
+        return connection.makefile("rb").readline()
+
+
+def test_malformed_chunked_body_is_400(api: ApiEmulator, ingest: RecordingHandler) -> None:
+    head = f"POST /postbacks/{SECRET} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+    status_line = raw_request(api, head, b"zz\r\n<x/>\r\n0\r\n\r\n")
+
+    assert status_line.split()[1] == b"400"
+    assert ingest.events == []
+
+
+def test_chunked_body_over_api_gateway_limit_is_413(api: ApiEmulator, ingest: RecordingHandler) -> None:
+    chunk = b"x" * (1024 * 1024)
+    body = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(11)) + b"0\r\n\r\n"
+    head = f"POST /postbacks/{SECRET} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+    status_line = raw_request(api, head, body)
+
+    assert status_line.split()[1] == b"413"
+    assert ingest.events == []
+
+
+def test_chunked_body_of_exactly_the_limit_arrives_whole(api: ApiEmulator, ingest: RecordingHandler) -> None:
+    body = b"x" * MAX_REQUEST_BYTES
+
+    requests.post(api.postback_url(SECRET), data=iter([body[: len(body) // 2], body[len(body) // 2 :]]), timeout=30)
+
+    [event] = ingest.events
+    assert len(event["body"]) == MAX_REQUEST_BYTES
+
+
+def test_function_answer_is_relayed(api: ApiEmulator, ingest: RecordingHandler) -> None:
     ingest.result = {
         "statusCode": 503,
         "headers": {"Content-Type": "application/json", "Retry-After": "300"},
@@ -270,7 +392,7 @@ def test_function_answer_is_relayed(api: LocalStack, ingest: RecordingHandler) -
     assert answer.json() == {"error": "storage_unavailable"}
 
 
-def test_base64_answer_is_decoded(api: LocalStack, ingest: RecordingHandler) -> None:
+def test_base64_answer_is_decoded(api: ApiEmulator, ingest: RecordingHandler) -> None:
     ingest.result = {"statusCode": 200, "body": base64.b64encode(b"\x00\x01").decode(), "isBase64Encoded": True}
 
     answer = requests.post(api.postback_url(SECRET), data="<x/>", timeout=10)
@@ -278,9 +400,8 @@ def test_base64_answer_is_decoded(api: LocalStack, ingest: RecordingHandler) -> 
     assert answer.content == b"\x00\x01"
 
 
-def test_body_over_api_gateway_limit_is_413(api: LocalStack, ingest: RecordingHandler) -> None:
-    host, port = api.api.server_address[:2]
-    with socket.create_connection((str(host), port), timeout=10) as connection:
+def test_body_over_api_gateway_limit_is_413(api: ApiEmulator, ingest: RecordingHandler) -> None:
+    with socket.create_connection((api.server.host, api.server.port), timeout=10) as connection:
         connection.sendall(
             f"POST /postbacks/{SECRET} HTTP/1.1\r\nHost: x\r\nContent-Length: {11 * 1024 * 1024}\r\n\r\n".encode()
         )
@@ -290,7 +411,7 @@ def test_body_over_api_gateway_limit_is_413(api: LocalStack, ingest: RecordingHa
     assert ingest.events == []
 
 
-def test_unknown_path_is_404_without_calling_the_function(api: LocalStack, ingest: RecordingHandler) -> None:
+def test_unknown_path_is_404_without_calling_the_function(api: ApiEmulator, ingest: RecordingHandler) -> None:
     answer = requests.post(f"{api.url}/postbacks/{SECRET}/extra", data="<x/>", timeout=10)
 
     assert answer.status_code == 404
@@ -298,14 +419,14 @@ def test_unknown_path_is_404_without_calling_the_function(api: LocalStack, inges
     assert ingest.events == []
 
 
-def test_method_the_template_does_not_route_is_404(api: LocalStack, ingest: RecordingHandler) -> None:
+def test_method_the_template_does_not_route_is_404(api: ApiEmulator, ingest: RecordingHandler) -> None:
     answer = requests.get(api.postback_url(SECRET), timeout=10)
 
     assert answer.status_code == 404
     assert ingest.events == []
 
 
-def test_raising_function_is_a_502(api: LocalStack, ingest: RecordingHandler) -> None:
+def test_raising_function_is_a_502(api: ApiEmulator, ingest: RecordingHandler) -> None:
     ingest.result = RuntimeError("boom")
 
     answer = requests.post(api.postback_url(SECRET), data="<x/>", timeout=10)
@@ -314,7 +435,7 @@ def test_raising_function_is_a_502(api: LocalStack, ingest: RecordingHandler) ->
     assert answer.json() == {"message": "Internal server error"}
 
 
-def test_function_gets_a_lambda_context(api: LocalStack, ingest: RecordingHandler) -> None:
+def test_function_gets_a_lambda_context(api: ApiEmulator, ingest: RecordingHandler) -> None:
     requests.post(api.postback_url(SECRET), data="<x/>", timeout=10)
 
     [context] = ingest.contexts
@@ -347,10 +468,9 @@ def queue_counts(stack: StackResources) -> tuple[int, int]:
     return int(attributes["ApproximateNumberOfMessages"]), int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
 
-def poller_stack(stack: StackResources, worker: RecordingHandler) -> LocalStack:
-    return LocalStack(
-        stack, LocalFunction("IngestFunction", RecordingHandler()), LocalFunction("WorkerFunction", worker), port=0
-    )
+def poller(stack: StackResources, worker: RecordingHandler) -> SqsPoller:
+    function = LocalFunction("WorkerFunction", worker)
+    return SqsPoller(boto3.client("sqs"), stack.queue_url, function, stack.worker_batch_size)
 
 
 def test_poller_sends_an_sqs_event(moto_endpoint: str) -> None:
@@ -358,15 +478,15 @@ def test_poller_sends_an_sqs_event(moto_endpoint: str) -> None:
     worker = RecordingHandler({"batchItemFailures": []})
     [message_id] = send_jobs(stack, 1)
 
-    with poller_stack(stack, worker) as local:
-        local.poller.poll_once(wait_seconds=0)
+    local = poller(stack, worker)
+    local.poll_once(wait_seconds=0)
 
     [event] = worker.events
     [record] = event["Records"]
     assert record["messageId"] == message_id
     assert json.loads(record["body"]) == {"job": "test", "n": 0}
     assert record["eventSource"] == "aws:sqs"
-    assert record["eventSourceARN"] == local.poller.queue_arn
+    assert record["eventSourceARN"] == local.queue_arn
     assert record["awsRegion"] == "us-east-1"
     assert record["attributes"]["ApproximateReceiveCount"] == "1"
     assert record["messageAttributes"]["kind"]["stringValue"] == "test"
@@ -379,8 +499,7 @@ def test_poller_deletes_successes_and_keeps_reported_failures(moto_endpoint: str
     ids = send_jobs(stack, 3)
     worker = RecordingHandler({"batchItemFailures": [{"itemIdentifier": ids[1]}]})
 
-    with poller_stack(stack, worker) as local:
-        received = local.poller.poll_once(wait_seconds=0)
+    received = poller(stack, worker).poll_once(wait_seconds=0)
 
     assert received == 3
     # The failure stays in flight until its visibility timeout, then comes back (or goes to the DLQ).
@@ -392,8 +511,7 @@ def test_poller_deletes_nothing_when_the_handler_raises(moto_endpoint: str) -> N
     send_jobs(stack, 2)
     worker = RecordingHandler(RuntimeError("worker crashed"))
 
-    with poller_stack(stack, worker) as local:
-        local.poller.poll_once(wait_seconds=0)
+    poller(stack, worker).poll_once(wait_seconds=0)
 
     assert queue_counts(stack) == (0, 2)
 
@@ -403,7 +521,7 @@ def test_running_poller_drains_the_queue(moto_endpoint: str) -> None:
     send_jobs(stack, 12)
     worker = RecordingHandler({"batchItemFailures": []})
 
-    with poller_stack(stack, worker) as local:
+    with LocalRuntime({}, [poller(stack, worker)]) as local:
         local.start()
         deadline = time.monotonic() + 15
         while queue_counts(stack) != (0, 0) and time.monotonic() < deadline:

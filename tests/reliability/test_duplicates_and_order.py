@@ -21,8 +21,17 @@ from hypothesis import strategies as st
 
 from postbacks.storage.store import PostbackStore
 from postbacks_cli.local_stacks import StackResources
-from postbacks_local.local_stack import LocalStack
-from tests.helpers import SECRET, SEEDS, WELL_FORMED_SEEDS, Invoke, content_type_of, post, stored_events
+from postbacks_local.api import ApiEmulator
+from tests.helpers import (
+    SECRET,
+    SEEDS,
+    WELL_FORMED_SEEDS,
+    Invoke,
+    content_type_of,
+    post,
+    save_seed,
+    stored_events,
+)
 from tests.queue_drain import drain
 from tests.reliability.fuzzing import examples
 
@@ -65,7 +74,7 @@ def test_fifty_concurrent_deliveries_are_one_event(ingest: Invoke, stack: StackR
     start = threading.Barrier(CONCURRENT)
 
     def deliver(_: int) -> tuple[int, dict[str, object]]:
-        start.wait()  # all at once: the conditional writes race in DynamoDB, not in this process
+        start.wait()  # all at once, into the runtime's one-invocation-at-a-time lock, as the local stack does
         return post(ingest, ONE_POSTBACK)
 
     with ThreadPoolExecutor(CONCURRENT) as pool:
@@ -78,7 +87,23 @@ def test_fifty_concurrent_deliveries_are_one_event(ingest: Invoke, stack: StackR
     assert (len(message.events), message.status) == (1, "delivered")
 
 
-def test_fifty_concurrent_deliveries_over_http_are_one_event(local_api: LocalStack, stack: StackResources) -> None:
+def test_fifty_concurrent_saves_race_in_dynamodb_and_store_one_event(stack: StackResources) -> None:
+    # Below the handler there is no process-wide state: the conditional writes race in DynamoDB itself.
+    store = PostbackStore(stack.table_name)
+    start = threading.Barrier(CONCURRENT)
+
+    def save(_: int) -> None:
+        start.wait()
+        save_seed(store, ONE_POSTBACK)
+
+    with ThreadPoolExecutor(CONCURRENT) as pool:
+        list(pool.map(save, range(CONCURRENT)))
+    message = store.get_message("TU1TXzU5Nzg3OQ==")
+    assert message is not None
+    assert (len(message.events), message.status) == (1, "delivered")
+
+
+def test_fifty_concurrent_deliveries_over_http_are_one_event(local_api: ApiEmulator, stack: StackResources) -> None:
     start = threading.Barrier(CONCURRENT)
     url = local_api.postback_url(SECRET)
 

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 from postbacks_cli.local_stacks import StackResources
-from postbacks_local.local_stack import LocalStack
+from postbacks_local.api import ApiEmulator
 from tests.helpers import SECRET, WELL_FORMED_SEEDS, content_type_of, stored_events
 from tests.reliability.support import REPORT_LINES, has_tracking_id, with_tracking_id
 
@@ -30,7 +30,7 @@ TEMPLATES = [
 ]
 
 
-def test_load_over_loopback_loses_nothing(local_api: LocalStack, stack: StackResources) -> None:
+def test_load_over_loopback_loses_nothing(local_api: ApiEmulator, stack: StackResources) -> None:
     url = local_api.postback_url(SECRET)
     run = uuid.uuid4().hex[:8]
     bodies = [(f"load-{run}-{n:05d}", *TEMPLATES[n % len(TEMPLATES)]) for n in range(COUNT)]
