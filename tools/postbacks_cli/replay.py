@@ -180,7 +180,7 @@ def replay_one(quarantine: Quarantine, ingestor: Ingestor, key: str) -> Replayed
         stored, queued = _stored(outcome), outcome.queued
         # Deleted only once stored: a failure in between leaves the body, and a second replay adds nothing.
         try:
-            quarantine.delete_kept(key)
+            quarantine.delete_kept(key, kept)
         except QuarantineUnavailable as error:
             detail = f"the kept copy could not be deleted ({error}): replay it again to retry"
             return Replayed(key, Result.NOT_DELETED, detail=detail, stored=stored, queued=queued)

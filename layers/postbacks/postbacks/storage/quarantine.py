@@ -6,12 +6,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from postbacks.domain import timestamps
-from postbacks.storage import aws
+from postbacks.storage import aws, kept_metadata
+from postbacks.storage.kept_metadata import SIDECAR_SUFFIX
+from postbacks.storage.kept_metadata import KeptBody as KeptBody  # re-exported: callers build it from here
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -28,15 +30,6 @@ class QuarantineUnavailable(Exception):
 
 class KeptBodyNotFound(Exception):
     """No kept body under that key (already replayed, or never kept)."""
-
-
-@dataclass(frozen=True, slots=True)
-class KeptBody:
-    reason: str
-    detail: str
-    content_type: str | None
-    request_id: str
-    received_at: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +58,8 @@ def prefixes_for(reason: str | None) -> tuple[str, ...]:
 
 
 def is_kept_key(key: str) -> bool:
-    # Anything else in the bucket (media/) is never read or deleted as a kept body.
-    return key.startswith((REJECTED_PREFIX, UNSTORED_PREFIX)) and not key.endswith("/")
+    # Anything else in the bucket (media/, a body's sidecar) is never read or deleted as a kept body.
+    return key.startswith((REJECTED_PREFIX, UNSTORED_PREFIX)) and not key.endswith(("/", SIDECAR_SUFFIX))
 
 
 class Quarantine:
@@ -111,7 +104,7 @@ class Quarantine:
             answer = self.client.head_object(Bucket=self._bucket, Key=self._checked(key))
         except (ClientError, BotoCoreError) as error:
             raise _read_error(error, key) from error
-        return _kept_body(key, answer.get("Metadata", {}))
+        return self._kept_body(key, answer.get("Metadata", {}))
 
     def read_kept(self, key: str) -> tuple[bytes, KeptBody]:
         """A kept body, byte for byte, and what was recorded beside it."""
@@ -120,12 +113,15 @@ class Quarantine:
             raw = answer["Body"].read()
         except (ClientError, BotoCoreError) as error:
             raise _read_error(error, key) from error
-        return raw, _kept_body(key, answer.get("Metadata", {}))
+        return raw, self._kept_body(key, answer.get("Metadata", {}))
 
-    def delete_kept(self, key: str) -> None:
-        """Remove a kept body once it is stored (the bucket's versioning keeps the old version a while)."""
+    def delete_kept(self, key: str, kept: KeptBody | None = None) -> None:
+        """Remove a kept body once it is stored, and its sidecar when `kept` (as read) has one; the bucket's
+        versioning keeps the old versions a while."""
+        keys = [self._checked(key)] + ([key + SIDECAR_SUFFIX] if kept is not None and kept.cut else [])
         try:
-            self.client.delete_object(Bucket=self._bucket, Key=self._checked(key))
+            for each in keys:
+                self.client.delete_object(Bucket=self._bucket, Key=each)
         except (ClientError, BotoCoreError) as error:
             raise QuarantineUnavailable(str(error)) from error
 
@@ -137,34 +133,37 @@ class Quarantine:
 
     def _put(self, prefix: str, raw: bytes, kept: KeptBody) -> str:
         day = datetime.now(UTC).strftime("%Y/%m/%d")
-        key = f"{prefix}{day}/{quote(kept.request_id, safe='')}"
+        key = f"{prefix}{day}/{kept_metadata.object_name(kept.request_id)}"
+        fitted = kept_metadata.fit(kept)
         try:
+            if fitted.full is not None:
+                # Written first: a body whose metadata says "cut" always has its sidecar.
+                self.client.put_object(
+                    Bucket=self._bucket,
+                    Key=key + SIDECAR_SUFFIX,
+                    Body=kept_metadata.sidecar_body(fitted.full),
+                    ContentType="application/json",
+                )
             self.client.put_object(
                 Bucket=self._bucket,
                 Key=key,
                 Body=raw,
                 ContentType="application/octet-stream",
-                # S3 metadata is ASCII only: the detail is percent-encoded.
-                Metadata={
-                    "reason": kept.reason,
-                    "detail": quote(kept.detail[:1024], safe=" :,.()/-_'"),
-                    "content-type": quote(kept.content_type or "", safe="/;=+ -."),
-                    "received-at": kept.received_at,
-                },
+                Metadata=fitted.metadata,
             )
         except (ClientError, BotoCoreError) as error:
             raise QuarantineUnavailable(str(error)) from error
         return self.uri(key)
 
-
-def _kept_body(key: str, metadata: dict[str, str]) -> KeptBody:
-    return KeptBody(
-        reason=metadata.get("reason") or reason_of(key),
-        detail=unquote(metadata.get("detail", "")),
-        content_type=unquote(metadata.get("content-type", "")) or None,
-        request_id=unquote(key.rsplit("/", 1)[-1]),
-        received_at=metadata.get("received-at", ""),
-    )
+    def _kept_body(self, key: str, metadata: dict[str, str]) -> KeptBody:
+        sidecar = None
+        if metadata.get("cut"):
+            try:
+                sidecar = self.client.get_object(Bucket=self._bucket, Key=key + SIDECAR_SUFFIX)["Body"].read()
+            except (ClientError, BotoCoreError) as error:
+                raise _read_error(error, key + SIDECAR_SUFFIX) from error
+        request_id = unquote(key.rsplit("/", 1)[-1])
+        return kept_metadata.kept_body(request_id, metadata, sidecar, reason_of(key))
 
 
 def _read_error(error: ClientError | BotoCoreError, key: str) -> Exception:
