@@ -123,6 +123,33 @@ def _build(dialect: Dialect, fields: dict[str, Any], position: int | None = None
     try:
         return Postback.model_validate({**fields, "dialect": dialect})
     except ValidationError as error:
+        # A value too long for its field (a 2 KB tracking id) is kept in extra: a postback with a code is
+        # never refused for its shape. Anything else wrong is a refusal.
+        aside = _set_aside(error, fields)
+        if aside is not None:
+            try:
+                return Postback.model_validate({**aside, "dialect": dialect})
+            except ValidationError:
+                pass
         first = error.errors()[0]
         location = ".".join(str(part) for part in first["loc"])
         raise PostbackRejected(Reason.INVALID_POSTBACK, f"Field {location}: {first['msg']}{where}.") from error
+
+
+def _set_aside(error: ValidationError, fields: dict[str, Any]) -> dict[str, Any] | None:
+    """`fields` with each over-long field moved into extra under its own name; None if not only that is wrong."""
+    names = {str(problem["loc"][0]) for problem in error.errors() if problem["loc"]}
+    too_long = all(problem["type"] in _TOO_LONG for problem in error.errors())
+    if not too_long or not names or "code" in names or not names <= fields.keys():
+        return None
+    collector = Collector()
+    collector.extra.update(fields.get("extra", {}))
+    kept = {name: value for name, value in fields.items() if name not in names and name != "extra"}
+    for name in sorted(names):
+        value = fields[name]
+        for item in value if isinstance(value, list) else [value]:
+            collector.keep(name, str(item))
+    return {**kept, **({"extra": collector.extra} if collector.extra else {})}
+
+
+_TOO_LONG = frozenset({"string_too_long", "too_long"})
