@@ -37,11 +37,13 @@ peak = tracemalloc.get_traced_memory()[1]
 tracemalloc.stop()
 rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 growth = (rss_after - rss_before) * 1024  # ru_maxrss is in KiB on Linux
-print(json.dumps({"state": result.state, "size": result.size, "peak": peak, "rss_growth": growth}))
+outcome = {"state": result.state, "size": result.size, "sha256": result.sha256}
+print(json.dumps(outcome | {"peak": peak, "rss_growth": growth}))
 """
 
 
 def measure(endpoint: str, url: str, bucket: str, size: int) -> dict[str, int | str]:
+    """Archive `url` (`size` bytes) in a fresh process; its state, size, sha256, peak and RSS growth."""
     args = {"endpoint": endpoint, "url": url, "bucket": bucket, "key": f"media/bench/{size}", "max_bytes": size}
     env = os.environ | {"PYTHONPATH": os.pathsep.join([str(LAYER), str(ROOT / "tools")])}
     done = subprocess.run(

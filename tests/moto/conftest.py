@@ -7,6 +7,7 @@ import pytest
 from postbacks.storage.store import PostbackStore
 from postbacks_cli.local_stacks import StackResources
 from tests.helpers import save_seed, seed
+from tests.moto.media_server import certificate, media, media_server, tls_media, tls_server, trusted  # noqa: F401
 
 
 @pytest.fixture

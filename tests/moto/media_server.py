@@ -11,6 +11,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
+from postbacks.outbound import pinned
+
 SMALL_BODY = b"GIF89a\x01\x00\x01\x00" + bytes(range(256)) * 4
 SLOW_SECONDS = 2.0
 BLOCK = 64 * 1024
@@ -129,8 +133,11 @@ class MediaServer:
                 time.sleep(SLOW_SECONDS)
                 handler.wfile.write(b"late")
             case "/trickle":
-                # Every byte well inside any read timeout, the whole body far outside any deadline.
-                self._trickle(handler, b"x" * int(query.get("bytes", "10000")), float(query.get("gap", "0.05")))
+                # Every byte well inside any read timeout, the whole body far outside any deadline; `lead` bytes
+                # first at full speed (so a multipart upload is under way when the trickle starts).
+                lead = int(query.get("lead", "0"))
+                body = b"x" * int(query.get("bytes", "10000"))
+                self._trickle(handler, body, float(query.get("gap", "0.05")), lead=lead)
             case "/trickle-headers":
                 # The same, before the status line is even complete.
                 self._trickle(handler, b"", float(query.get("gap", "0.05")), headers_too=True)
@@ -163,12 +170,15 @@ class MediaServer:
         handler.wfile.write(body)
 
     @staticmethod
-    def _trickle(handler: BaseHTTPRequestHandler, body: bytes, gap: float, *, headers_too: bool = False) -> None:
+    def _trickle(
+        handler: BaseHTTPRequestHandler, body: bytes, gap: float, *, headers_too: bool = False, lead: int = 0
+    ) -> None:
         head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(body) or 10000}\r\nContent-Type: image/gif\r\n\r\n".encode()
-        if not headers_too:
-            handler.wfile.write(head)
         try:
-            for byte in head if headers_too else body:
+            if not headers_too:
+                handler.wfile.write(head)
+                handler.wfile.write(body[:lead])
+            for byte in head if headers_too else body[lead:]:
                 handler.wfile.write(bytes([byte]))
                 time.sleep(gap)
         except (BrokenPipeError, ConnectionResetError):
@@ -206,3 +216,49 @@ class MediaServer:
 class _QuietServer(ThreadingHTTPServer):
     def handle_error(self, request: object, client_address: object) -> None:
         pass  # clients that reject the certificate or hang up early are what some tests are about
+
+
+# --- fixtures (registered in tests/moto/conftest.py) ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def media_server() -> Iterator[MediaServer]:
+    with MediaServer() as server:
+        yield server
+
+
+@pytest.fixture
+def media(media_server: MediaServer) -> MediaServer:
+    """The module's media host, its record of requests emptied for this test."""
+    media_server.hits.clear()
+    media_server.host_headers.clear()
+    return media_server
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return self_signed_certificate(tmp_path_factory.mktemp("tls"), "localhost")
+
+
+@pytest.fixture(scope="module")
+def tls_server(certificate: Path) -> Iterator[MediaServer]:
+    with MediaServer(certificate) as server:
+        yield server
+
+
+@pytest.fixture
+def tls_media(tls_server: MediaServer) -> Iterator[MediaServer]:
+    """The HTTPS media host; no CA trusts its certificate unless the test also asks for `trusted`."""
+    tls_server.hits.clear()
+    pinned.tls_context.cache_clear()
+    yield tls_server
+    pinned.tls_context.cache_clear()
+
+
+@pytest.fixture
+def trusted(certificate: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The test certificate is the only trusted CA, read the way the default context reads one."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate))
+    pinned.tls_context.cache_clear()
+    yield
+    pinned.tls_context.cache_clear()
