@@ -21,22 +21,26 @@ MEDIA_MAX_BYTES = 104_857_600
 BUDGET_PARTS = 2.5
 
 _CHILD = """
-import json, resource, sys, tracemalloc
+import json, re, sys, tracemalloc
 import boto3
 from postbacks.storage.media import FetchLimits, archive
+
+def status_kib(field):
+    return int(re.search(field + r":\\s+(\\d+)", open("/proc/self/status").read()).group(1))
+
 args = json.loads(sys.argv[1])
 s3 = boto3.client("s3", endpoint_url=args["endpoint"])
 s3.head_bucket(Bucket=args["bucket"])  # the client's own first-request allocations are not the archive's
 limits = FetchLimits(
     max_bytes=args["max_bytes"], connect_timeout=5, read_timeout=30, max_redirects=0, allow_loopback=True
 )
-rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+open("/proc/self/clear_refs", "w").write("5")  # the kernel's RSS high-water mark restarts from here
+rss_before = status_kib("VmRSS")
 tracemalloc.start()
 result = archive(args["url"], bucket=args["bucket"], key=args["key"], limits=limits, s3=s3)
 peak = tracemalloc.get_traced_memory()[1]
 tracemalloc.stop()
-rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-growth = (rss_after - rss_before) * 1024  # ru_maxrss is in KiB on Linux
+growth = (status_kib("VmHWM") - rss_before) * 1024
 outcome = {"state": result.state, "size": result.size, "sha256": result.sha256}
 print(json.dumps(outcome | {"peak": peak, "rss_growth": growth}))
 """
@@ -72,7 +76,8 @@ def run(endpoint: str) -> Section:
     peak_parts = int(largest["peak"]) / PART_SIZE
     lines = [
         f"`upload_fileobj` (s3transfer, no threads), parts of {PART_SIZE // MiB} MiB, body read from a local HTTP "
-        "server with a Content-Length; tracemalloc's peak and the RSS high-water growth across `archive()`.",
+        "server with a Content-Length; tracemalloc's peak, and the growth of the RSS high-water mark (VmHWM, reset "
+        "before) across `archive()`.",
         "",
         "| file | peak traced | in parts | RSS growth |",
         "| ---: | ---: | ---: | ---: |",
