@@ -7,8 +7,8 @@ its outcomes leaves in the bucket.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import uuid
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -16,16 +16,9 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from postbacks.outbound.deadline import Deadline
-from postbacks.storage.media import PART_SIZE, DeadlineExceeded, FetchLimits, FileState, TransientFetchError, archive
-from postbacks.storage.store import PostbackStore
-from postbacks_cli.local_stacks import StackResources
-from postbacks_local.lambda_events import LambdaContext
-from tests import helpers
+from postbacks.storage.media import PART_SIZE, FetchLimits, FileState, TransientFetchError, archive
 from tests.benchmarks import media_memory
-from tests.helpers import Invoke, load_function
 from tests.moto.media_server import SMALL_BODY, MediaServer, generated
-from tests.queue_drain import deliver_once
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -147,13 +140,7 @@ def test_second_archive_of_same_url_and_key_does_not_refetch(
 
     assert media.hits == ["/small.gif"]
     assert s3_calls == ["HeadObject"]
-    assert again.state is FileState.ARCHIVED
-    assert (again.s3_uri, again.size, again.sha256, again.content_type) == (
-        first.s3_uri,
-        first.size,
-        first.sha256,
-        first.content_type,
-    )
+    assert again == replace(first, detail="already archived")
     assert keys_in(s3, bucket) == ["media/k/001"]
 
 
@@ -196,6 +183,24 @@ def test_url_refused_before_any_request_costs_no_s3_call(s3: S3Client, bucket: s
 
     assert result.state is FileState.REFUSED
     assert s3_calls == []
+
+
+def test_key_longer_than_s3_takes_is_failed_before_any_call(s3: S3Client, bucket: str, s3_calls: list[str]) -> None:
+    result = archive("https://example.com/a.jpg", bucket=bucket, key="media/" + "k" * 1020, limits=LOCAL, s3=s3)
+
+    assert (result.state, result.detail) == (FileState.FAILED, "S3 key of 1026 bytes: S3 takes 1024")
+    assert s3_calls == []
+
+
+def test_limit_above_what_s3_can_copy_is_held_to_5_gib(media: MediaServer, s3: S3Client, bucket: str) -> None:
+    # Given a MediaMaxBytes above CopyObject's 5 GiB (the copy that sets a multipart object's metadata)
+    limits = FetchLimits(max_bytes=10**13, connect_timeout=2.0, read_timeout=5.0, max_redirects=0, allow_loopback=True)
+    result = archive(media.url("/claims-huge"), bucket=bucket, key="media/k/000", limits=limits, s3=s3)
+
+    assert (result.state, result.detail) == (
+        FileState.TOO_LARGE,
+        f"Content-Length 1000000000000 exceeds {5 * 1024**3} bytes",
+    )
 
 
 def test_server_error_raises_transient_and_leaves_nothing(media: MediaServer, s3: S3Client, bucket: str) -> None:
@@ -254,46 +259,3 @@ def test_same_url_under_two_keys_is_archived_twice(media: MediaServer, s3: S3Cli
     )
     assert sorted(keys_in(s3, bucket)) == ["media/MMS_MO_1/e1/000", "media/MMS_MO_1/e2/000"]
     assert first.sha256 == second.sha256 == hashlib.sha256(SMALL_BODY).hexdigest()
-
-
-# --- the overall deadline --------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("lead", [0, 2 * PART_SIZE], ids=["before-any-part", "mid-multipart"])
-def test_deadline_passing_mid_download_raises_and_leaves_nothing(
-    media: MediaServer, s3: S3Client, bucket: str, lead: int
-) -> None:
-    # Given a file whose first `lead` bytes come at once and the rest a byte every 50 ms
-    url = media.url(f"/trickle?bytes={lead + 10_000}&lead={lead}")
-
-    with pytest.raises(DeadlineExceeded):
-        archive(url, bucket=bucket, key="media/k/000", limits=LOCAL, s3=s3, deadline=Deadline.after(3))
-    assert (keys_in(s3, bucket), open_uploads(s3, bucket)) == ([], [])
-
-
-def test_worker_gives_a_trickling_download_up_before_its_invocation_ends(
-    ingest: Invoke, stack: StackResources, media: MediaServer
-) -> None:
-    # Given an MMS MO whose file trickles for minutes, and a worker invocation with 2 s left after its margin
-    status, _ = helpers.post(ingest, mms_mo(media.url("/trickle")))
-    assert status == 200
-    handler = load_function("worker")
-    margin = inspect.unwrap(handler).__globals__["FETCH_MARGIN_SECONDS"]
-    context = LambdaContext("postbacks-test", timeout_seconds=margin + 2)
-
-    received, failed = deliver_once(stack, lambda event: handler(event, context))
-
-    # Then the record is handed back to SQS for a retry, and nothing is archived or recorded
-    assert (received, len(failed)) == (1, 1)
-    assert keys_in(boto3.client("s3"), stack.bucket_name) == []
-    message = PostbackStore(stack.table_name).get_message("MMS_MO_deadline")
-    assert message is not None
-    assert message.content == []
-
-
-def mms_mo(url: str) -> bytes:
-    return (
-        "<POSTBACK><NOTIFICATION><ORIGIN>MMS_MO</ORIGIN><CODE>N401</CODE><FROM>13217949521</FROM><TO>74700</TO>"
-        "<TRACKINGID>MMS_MO_deadline</TRACKINGID><TIMESTAMP>2014-02-03T11:19:49-05:00</TIMESTAMP>"
-        f"<CONTENT><FILE>{url}</FILE></CONTENT></NOTIFICATION></POSTBACK>"
-    ).encode()

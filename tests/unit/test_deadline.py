@@ -44,4 +44,17 @@ def test_step_after_the_deadline_is_refused_as_a_retryable_outcome() -> None:
 
 
 def test_negative_budget_has_already_passed() -> None:
-    assert Deadline.after(-1, Clock()).passed
+    deadline = Deadline.after(-1, Clock())
+
+    assert deadline.passed
+    with pytest.raises(DeadlineExceeded):
+        deadline.check()
+
+
+def test_check_passes_quietly_before_the_deadline() -> None:
+    clock = Clock()
+    deadline = Deadline.after(1, clock)
+    deadline.check()
+    clock.now += 1
+    with pytest.raises(DeadlineExceeded):
+        deadline.check()

@@ -25,6 +25,10 @@ class Deadline:
     def passed(self) -> bool:
         return self.remaining() <= 0
 
+    def check(self) -> None:
+        """Raises once the deadline has passed: for a step that has no timeout to shorten."""
+        self.timeout(float("inf"))
+
     def timeout(self, step_timeout: float) -> float:
         """`step_timeout`, shortened so the step ends by the deadline; raises once it has passed."""
         left = self.remaining()

@@ -22,7 +22,7 @@ Addresses = list[tuple[int, SocketAddress]]
 
 def resolve(target: Target, *, allow_loopback: bool, deadline: Deadline) -> Addresses:
     """Every address the host resolves to, all checked: one refused address refuses the host."""
-    deadline.timeout(0)  # the resolver has no timeout of its own to shorten: at least do not start late
+    deadline.check()  # the resolver has no timeout to shorten (its own are the system's): at least do not start late
     try:
         infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     except socket.gaierror as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
@@ -28,6 +28,10 @@ _DEFAULT_CONTENT_TYPE: Final = "application/octet-stream"
 _CONTENT_TYPE_RE: Final = re.compile(r"[\x21-\x7e][\x20-\x7e]{0,199}")
 # S3 caps user metadata at 2 KB in all; a longer URL is remembered by its digest instead.
 _MAX_METADATA_URL: Final = 1024
+# S3's hard limits, checked before any call so that none becomes a retry that can only fail again: keys of at
+# most 1,024 bytes, and CopyObject (which sets the metadata after a multipart upload) copies at most 5 GiB.
+MAX_KEY_BYTES: Final = 1024
+MAX_OBJECT_BYTES: Final = 5 * 1024**3
 
 
 class FileState(StrEnum):
@@ -59,9 +63,14 @@ def archive(
     refusal = parse_target(url)
     if isinstance(refusal, str):
         return ArchivedFile(FileState.REFUSED, url, detail=refusal)
+    if len(key.encode()) > MAX_KEY_BYTES:
+        return ArchivedFile(
+            FileState.FAILED, url, detail=f"S3 key of {len(key.encode())} bytes: S3 takes {MAX_KEY_BYTES}"
+        )
     done = _already_archived(url, bucket=bucket, key=key, s3=s3)
     if done is not None:
         return done
+    limits = replace(limits, max_bytes=min(limits.max_bytes, MAX_OBJECT_BYTES))
     try:
         with open_url(url, limits, deadline or Deadline(float("inf"))) as body:
             return _Upload(url, body, bucket=bucket, key=key, s3=s3).run()
