@@ -23,8 +23,8 @@ for path in (ROOT / "layers" / "postbacks", ROOT / "tools"):
 
 from postbacks_cli.local_stacks import StackResources  # noqa: E402
 from postbacks_local.api import ApiEmulator  # noqa: E402
-from postbacks_local.runtime import LocalFunction  # noqa: E402
-from postbacks_local.stack_resources import create_stack_resources  # noqa: E402
+from postbacks_local.runtime import LOCAL_OVERRIDES, LocalFunction  # noqa: E402
+from postbacks_local.stack_resources import create_stack_resources, function_environments  # noqa: E402
 from tests.helpers import Invoke, free_port, load_function, reset_cached_settings  # noqa: E402
 
 
@@ -72,12 +72,11 @@ def stack(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> StackResources
         stack_name=f"t-{uuid.uuid4().hex[:10]}",
         secret="s3cr3t-current,s3cr3t-previous",
     )
-    for key, value in resources.function_environment().items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("MEDIA_ALLOW_LOOPBACK", "true")
+    # Both functions' variables from the template, as the local stack gives them.
+    for environment in function_environments(resources).values():
+        for key, value in (environment | LOCAL_OVERRIDES).items():
+            monkeypatch.setenv(key, value)
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "PostbacksTest")
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "postbacks")
     reset_cached_settings()
     return resources
 

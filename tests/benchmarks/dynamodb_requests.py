@@ -21,7 +21,9 @@ from postbacks.storage import aws
 from postbacks.storage.store import INDEX_FOR
 from postbacks_cli.local_stacks import StackResources
 from postbacks_local.lambda_events import LambdaContext, sqs_event
+from postbacks_local.runtime import LOCAL_OVERRIDES
 from postbacks_local.sample_events import api_event
+from postbacks_local.stack_resources import function_environments
 from tests.benchmarks.fakes import SECRET
 from tests.benchmarks.measure import SEEDS, Figure, Section, bundle, progress
 from tests.benchmarks.wire import CountingMotoServer, Operation
@@ -52,13 +54,9 @@ class Scenario:
     """Posts bodies to the ingest handler and drains the queue into the worker, counting each side's requests."""
 
     def __init__(self, server: CountingMotoServer, resources: StackResources) -> None:
-        os.environ.update(resources.function_environment())
-        os.environ.update(
-            POWERTOOLS_SERVICE_NAME="postbacks",
-            POWERTOOLS_METRICS_NAMESPACE="Postbacks",
-            POWERTOOLS_TRACE_DISABLED="true",
-            MEDIA_ALLOW_LOOPBACK="true",  # the media server is on loopback, as in the tests
-        )
+        # Both functions' variables from the template, with the local stack's overrides (loopback media, no X-Ray).
+        for environment in function_environments(resources).values():
+            os.environ.update(environment | LOCAL_OVERRIDES)
         reset_cached_settings()
         self.server = server
         self.resources = resources

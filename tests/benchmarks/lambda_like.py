@@ -16,6 +16,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from postbacks_cli.local_stacks import StackResources
+from postbacks_local.stack_resources import function_environments
 from postbacks_local.template import load_template
 from tests.benchmarks.measure import LAYER, ROOT
 
@@ -33,20 +34,7 @@ def memory_mb(function: str) -> int:
 
 def function_environment(function: str, resources: StackResources) -> dict[str, str]:
     """The variables the template gives a function, references resolved against the local resources."""
-    document = template()
-    variables = {
-        **document["Globals"]["Function"]["Environment"]["Variables"],
-        **document["Resources"][FUNCTIONS[function]]["Properties"].get("Environment", {}).get("Variables", {}),
-    }
-    local = resources.function_environment()
-    parameters = document.get("Parameters", {})
-    resolved = {}
-    for name, value in variables.items():
-        if isinstance(value, dict) and "Ref" in value:
-            reference = value["Ref"]
-            value = local[name] if name in local else parameters[reference]["Default"]
-        resolved[name] = str(value)
-    return resolved
+    return function_environments(resources, ROOT / "template.yaml")[FUNCTIONS[function]]
 
 
 def layer_modules() -> set[str]:

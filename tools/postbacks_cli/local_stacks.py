@@ -29,15 +29,6 @@ class StackResources:
     worker_batch_size: int
     queue_visibility_timeout: int
 
-    def function_environment(self) -> dict[str, str]:
-        """The environment the template gives the functions, pointing at these resources."""
-        return {
-            "TABLE_NAME": self.table_name,
-            "BUCKET_NAME": self.bucket_name,
-            "QUEUE_URL": self.queue_url,
-            "SECRET_PARAMETER_NAME": self.secret_parameter_name,
-        }
-
 
 class StackError(RuntimeError):
     """The template could not be turned into local resources."""

@@ -19,7 +19,14 @@ from postbacks_cli.local_stacks import (
     moto_client,
     resolve_region,
 )
-from postbacks_local.template import Names, load_template, parameter_defaults, references, worker_batch_size
+from postbacks_local.template import (
+    Names,
+    function_definitions,
+    load_template,
+    parameter_defaults,
+    references,
+    worker_batch_size,
+)
 
 DEFAULT_TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 
@@ -119,3 +126,10 @@ def local_names(template: dict[str, Any], resources: StackResources) -> Names:
         region=resources.region,
         stack_name=resources.stack_name,
     )
+
+
+def function_environments(resources: StackResources, template: Path = DEFAULT_TEMPLATE) -> dict[str, dict[str, str]]:
+    """Each function's variables as the template gives them (by logical id), resolved against these resources."""
+    document = load_template(template)
+    names = local_names(document, resources)
+    return {definition.logical_id: definition.environment(names) for definition in function_definitions(document)}
