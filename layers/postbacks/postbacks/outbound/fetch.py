@@ -15,6 +15,7 @@ from postbacks.outbound import pinned
 from postbacks.outbound.address_policy import Target, parse_target
 from postbacks.outbound.deadline import Deadline
 from postbacks.outbound.outcomes import FinalFetchError, Outcome, TransientFetchError
+from postbacks.outbound.resolve import resolve
 
 REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
 _GONE: Final = frozenset({404, 410})
@@ -26,7 +27,7 @@ _USER_AGENT: Final = "postbacks-media/1"
 @dataclass(frozen=True, slots=True)
 class FetchLimits:
     max_bytes: int
-    connect_timeout: float  # each connect and TLS handshake
+    connect_timeout: float  # each DNS lookup, connect and TLS handshake
     read_timeout: float  # each read: the deadline bounds the whole fetch
     max_redirects: int
     allow_loopback: bool  # local runs only: the media host is on 127.0.0.1
@@ -85,7 +86,9 @@ def open_url(url: str, limits: FetchLimits, deadline: Deadline) -> Iterator[Body
     target = _checked(url)
     current = url
     for redirects in range(limits.max_redirects + 1):
-        addresses = pinned.resolve(target, allow_loopback=limits.allow_loopback, deadline=deadline)
+        addresses = resolve(
+            target, allow_loopback=limits.allow_loopback, timeout=limits.connect_timeout, deadline=deadline
+        )
         connection = pinned.connection(
             target,
             addresses,

@@ -1,45 +1,19 @@
-"""Connections to addresses checked beforehand, never to a fresh DNS answer, each blocking step deadline-bound."""
+"""Connections to addresses checked beforehand (see resolve), never to a fresh DNS answer; every blocking step
+deadline-bound."""
 
 from __future__ import annotations
 
 import http.client
-import ipaddress
 import socket
 import ssl
 from collections.abc import Buffer, Iterator
 from contextlib import contextmanager
 from functools import cache
-from typing import Any
 
-from postbacks.outbound.address_policy import Target, address_refusal
+from postbacks.outbound.address_policy import Target
 from postbacks.outbound.deadline import Deadline
-from postbacks.outbound.outcomes import DeadlineExceeded, FinalFetchError, Outcome, TransientFetchError
-
-# (host, port) for IPv4, (host, port, flowinfo, scope_id) for IPv6, as getaddrinfo gives them.
-SocketAddress = tuple[Any, ...]
-Addresses = list[tuple[int, SocketAddress]]
-
-
-def resolve(target: Target, *, allow_loopback: bool, deadline: Deadline) -> Addresses:
-    """Every address the host resolves to, all checked: one refused address refuses the host."""
-    deadline.check()  # the resolver has no timeout to shorten (its own are the system's): at least do not start late
-    try:
-        infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
-    except socket.gaierror as exc:
-        if exc.errno == socket.EAI_NONAME:
-            raise FinalFetchError(f"host {target.host!r} does not resolve") from exc
-        raise TransientFetchError(f"cannot resolve {target.host!r}: {exc}") from exc
-    addresses: Addresses = []
-    for family, _type, _proto, _name, sockaddr in infos:
-        if family not in (socket.AF_INET, socket.AF_INET6):
-            continue
-        reason = address_refusal(ipaddress.ip_address(sockaddr[0]), allow_loopback=allow_loopback)
-        if reason:
-            raise FinalFetchError(f"host {target.host!r}: {reason}", Outcome.REFUSED)
-        addresses.append((family, sockaddr))
-    if not addresses:
-        raise FinalFetchError(f"host {target.host!r} has no IP address")
-    return addresses
+from postbacks.outbound.outcomes import DeadlineExceeded
+from postbacks.outbound.resolve import Addresses
 
 
 @contextmanager
