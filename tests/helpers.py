@@ -138,3 +138,19 @@ def save_seed(store: PostbackStore, body: bytes, received_at: str = "2026-11-22T
 
 def seed(name: str) -> bytes:
     return (SEEDS / name).read_bytes()
+
+
+class RecordingHandler:
+    """A stand-in function: remembers every event and answers with a fixed result (or raises it)."""
+
+    def __init__(self, result: Any = None) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.contexts: list[Any] = []
+        self.result = result if result is not None else {"statusCode": 200, "body": '{"status":"accepted"}'}
+
+    def __call__(self, event: dict[str, Any], context: Any) -> Any:
+        self.events.append(event)
+        self.contexts.append(context)
+        if isinstance(self.result, Exception):
+            raise self.result
+        return self.result

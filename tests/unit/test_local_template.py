@@ -9,6 +9,7 @@ import pytest
 
 from postbacks_cli.local_stacks import StackError
 from postbacks_local.lambda_events import Route
+from postbacks_local.stack_resources import storage_template
 from postbacks_local.template import (
     Names,
     api_function,
@@ -20,6 +21,7 @@ from postbacks_local.template import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_PATH = ROOT / "template.yaml"
 
 TEMPLATE: dict[str, Any] = {
     "Parameters": {"Days": {"Type": "Number", "Default": 7}, "Name": {"Type": "String", "Default": "/p/secret"}},
@@ -152,3 +154,63 @@ def test_the_real_template_gives_every_variable_the_functions_read() -> None:
         assert environment["TABLE_NAME"] == "local-PostbacksTable"
     assert "MAX_BODY_BYTES" in environments["IngestFunction"]
     assert "MEDIA_MAX_BYTES" in environments["WorkerFunction"]
+
+
+def test_short_form_tags_become_long_form(tmp_path: Path) -> None:
+    path = tmp_path / "template.yaml"
+    path.write_text(
+        "Resources:\n"
+        "  Q:\n"
+        "    Type: AWS::SQS::Queue\n"
+        "    Properties:\n"
+        "      A: !Ref Other\n"
+        "      B: !GetAtt Dlq.Arn\n"
+        "      C: !Sub '${AWS::StackName}-x'\n"
+        "      D: !If [Cond, !Equals [!Ref P, 0], !Ref AWS::NoValue]\n"
+    )
+
+    properties = load_template(path)["Resources"]["Q"]["Properties"]
+
+    assert properties == {
+        "A": {"Ref": "Other"},
+        "B": {"Fn::GetAtt": ["Dlq", "Arn"]},
+        "C": {"Fn::Sub": "${AWS::StackName}-x"},
+        "D": {"Fn::If": ["Cond", {"Fn::Equals": [{"Ref": "P"}, 0]}, {"Ref": "AWS::NoValue"}]},
+    }
+
+
+def test_storage_template_keeps_only_what_moto_can_create() -> None:
+    template = load_template(TEMPLATE_PATH)
+
+    local = storage_template(template)
+
+    kept = {body["Type"] for body in local["Resources"].values()}
+    assert kept == {"AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SQS::Queue"}
+    assert not {"Outputs", "Transform", "Globals"} & set(local)
+    assert local["Parameters"] == template["Parameters"]
+
+
+def test_storage_template_drops_properties_wired_to_dropped_resources() -> None:
+    template = {
+        "Resources": {
+            "Fn": {"Type": "AWS::Serverless::Function", "Properties": {}},
+            "Bucket": {
+                "Type": "AWS::S3::Bucket",
+                "DependsOn": ["Fn"],
+                "Properties": {
+                    "VersioningConfiguration": {"Status": "Enabled"},
+                    "NotificationConfiguration": {
+                        "LambdaConfigurations": [{"Function": {"Fn::GetAtt": ["Fn", "Arn"]}}]
+                    },
+                },
+            },
+        }
+    }
+
+    bucket = storage_template(template)["Resources"]["Bucket"]
+
+    assert bucket == {"Type": "AWS::S3::Bucket", "Properties": {"VersioningConfiguration": {"Status": "Enabled"}}}
+
+
+def test_api_routes_come_from_the_api_events() -> None:
+    assert api_routes(load_template(TEMPLATE_PATH)) == [Route("/postbacks/{secret}", frozenset({"POST"}))]
