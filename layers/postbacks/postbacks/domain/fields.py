@@ -73,16 +73,17 @@ MAX_PATH = 200  # a path past this is cut; collisions still get their own `[n]`
 WRAPPER_PREFIX = "form:"  # form fields beside the postback's `xml` field
 
 
+@lru_cache(maxsize=1024)  # the vendor uses a few dozen names; bounded against bodies of random tags
 def fold(name: str) -> str:
     return local_name(name).lower().replace("-", "").replace("_", "")
 
 
 def local_name(tag: str) -> str:
     """`{urn:x}CODE` (a namespaced tag) is `CODE`."""
-    return tag.rsplit("}", 1)[-1]
+    return tag.rsplit("}", 1)[-1] if tag[:1] == "{" else tag
 
 
-@lru_cache(maxsize=1024)  # the vendor uses a few dozen names; bounded against bodies of random tags
+@lru_cache(maxsize=1024)
 def field_for(name: str) -> str | None:
     """The canonical field an XML tag, JSON key or form field names; None for one we have no name for."""
     return FIELD_FOR.get(fold(name))
@@ -108,8 +109,8 @@ class Collector:
         elif name in LIST_FIELDS:
             self.item(name, value)
         elif name not in self.fields:
-            self._claim(name, path, value, fold(vendor_name) in PREFERRED)
-        elif fold(vendor_name) in PREFERRED and name not in self._preferred:
+            self._claim(name, path, value, name == "code" and fold(vendor_name) in PREFERRED)
+        elif name == "code" and fold(vendor_name) in PREFERRED and name not in self._preferred:
             self.keep(self._paths[name], self.fields[name])
             self._claim(name, path, value, preferred=True)
         else:

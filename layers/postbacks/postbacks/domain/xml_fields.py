@@ -43,29 +43,35 @@ def notification_fields(notification: Element, root: Element, collector: Collect
 
 def _children(collector: Collector, element: Element, prefix: str, *, flatten_body: bool) -> None:
     here = prefix.rstrip("/") or "#text"  # text between a postback's elements has no element of its own
-    collector.keep(here, (element.text or "").strip())
+    _text(collector, here, element.text)
     for child in element:
         tag = local_name(child.tag)
         path = f"{prefix}{tag}"
-        collector.keep(here, (child.tail or "").strip())
+        _text(collector, here, child.tail)
         folded = fold(tag)
         if folded == "notification":
             continue
+        if child.attrib:
+            _attributes(collector, child, path)
         # One level only: <BODY> inside <BODY> thousands deep is structure, kept in extra.
         if flatten_body and folded == "body":
-            _attributes(collector, child, path)
             _children(collector, child, f"{path}/", flatten_body=False)
             continue
-        _attributes(collector, child, path)
-        name = field_for(tag)
         if len(child) == 0:
             collector.value(tag, path, (child.text or "").strip())
-        elif name in LIST_FIELDS:
+            continue
+        name = field_for(tag)
+        if name in LIST_FIELDS:
             _list(collector, child, name, path)
         else:
             if name is not None and _is_mixed(child):
                 collector.value(tag, path, "".join(child.itertext()).strip())
             _walk(collector, child, path, with_attributes=False)
+
+
+def _text(collector: Collector, path: str, text: str | None) -> None:
+    if text and not text.isspace():
+        collector.keep(path, text.strip())
 
 
 def _list(collector: Collector, element: Element, name: str, path: str) -> None:
