@@ -107,6 +107,11 @@ def _declare(text: str, encoding: str) -> str:
     return declaration + text
 
 
+def _namespaced(text: str) -> str:
+    """The XML with its root element in a default namespace."""
+    return re.sub(r"<(POSTBACK|postback)([\s>])", r'<\1 xmlns="urn:vendor:postback"\2', text, count=1)
+
+
 def _xml_only(text: str) -> bool:
     return text.lstrip().startswith("<")
 
@@ -120,6 +125,8 @@ WRAPPINGS: dict[str, Callable[[str], bytes | None]] = {
     "latin-1 declared": lambda text: _declare(text, "ISO-8859-1").encode("latin-1") if _xml_only(text) else None,
     "form, encoded": lambda text: b"xml=" + quote_plus(text).encode("ascii"),
     "form, unencoded": lambda text: b"XML=" + text.encode("utf-8"),
+    "form, after another field": lambda text: b"account=acme&xml=" + quote_plus(text).encode("ascii"),
+    "namespaced root": lambda text: _namespaced(text).encode("utf-8") if _xml_only(text) else None,
     "leading blank lines": lambda text: b"\r\n\r\n  " + text.encode("utf-8"),
 }
 
