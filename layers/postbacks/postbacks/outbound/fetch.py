@@ -45,7 +45,7 @@ class Body:
         self.content_type = response.getheader("Content-Type")
         self.size = 0
 
-    def read(self, size: int = -1) -> bytearray:
+    def read(self, size: int = -1) -> bytes:
         """`size` bytes (everything left when negative), fewer only at the end of the body."""
         # One byte past the limit is enough to know the body is too large.
         limit = self._max_bytes + 1 - self.size
@@ -53,26 +53,17 @@ class Body:
             limit = min(limit, size)
         if self.declared is not None:
             limit = min(limit, self.declared - self.size)  # a small file gets a small buffer
-        buffer = bytearray(limit)
-        view = memoryview(buffer)
-        filled = 0
         try:
-            while filled < limit:
-                count = self._response.readinto(view[filled:])
-                if not count:
-                    break
-                filled += count
+            # http.client fills a piece of Content-Length in place, one allocation: the caller holds the only copy.
+            piece = self._response.read(limit)
         except (OSError, http.client.HTTPException) as exc:
-            raise TransientFetchError(f"reading the body failed after {self.size + filled} bytes: {exc!r}") from exc
-        finally:
-            view.release()
-        self.size += filled
+            raise TransientFetchError(f"reading the body failed after {self.size} bytes: {exc!r}") from exc
+        self.size += len(piece)
         if self.size > self._max_bytes:
             raise FinalFetchError(f"body exceeds {self._max_bytes} bytes", Outcome.TOO_LARGE)
-        del buffer[filled:]  # shrinks in place: the short last piece costs no copy
-        if filled < limit or (self.declared is not None and self.size == self.declared):
+        if len(piece) < limit or (self.declared is not None and self.size == self.declared):
             self._check_complete()
-        return buffer
+        return piece
 
     def _check_complete(self) -> None:
         # http.client reports a connection closed early as a plain end of body; Content-Length tells them apart.

@@ -88,10 +88,10 @@ class _Upload:
         self._key = key
         self._s3 = s3
         self._digest = hashlib.sha256()
-        self._first: bytearray | None = None
+        self._first: bytes | None = None
         self.content_type = _content_type(body.content_type)
 
-    def read(self, size: int = -1) -> bytes | bytearray:
+    def read(self, size: int = -1) -> bytes:
         """The file-like read the transfer manager pulls parts with: the part already read, then the rest."""
         first = self._first
         if first is None:
@@ -102,7 +102,7 @@ class _Upload:
         self._first = None
         return first + self._hashed(size - len(first)) if size != len(first) else first
 
-    def _hashed(self, size: int) -> bytearray:
+    def _hashed(self, size: int) -> bytes:
         piece = self._body.read(size if size >= 0 else -1)
         self._digest.update(piece)
         return piece
@@ -114,8 +114,7 @@ class _Upload:
                 self._s3.put_object(
                     Bucket=self._bucket,
                     Key=self._key,
-                    # botocore takes a bytearray as it is (its stubs say bytes): no copy of the part.
-                    Body=first,  # type: ignore[arg-type]
+                    Body=first,
                     ContentType=self.content_type,
                     Metadata=self._metadata(),
                 )
