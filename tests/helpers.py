@@ -52,13 +52,13 @@ def post(
 
 
 def stored_events(stack: StackResources) -> list[dict[str, Any]]:
-    """Every postback item (`sk = E#...`) in the table, read consistently."""
+    """Every postback item (`sk = S#...`) in the table, read consistently."""
     paginator = boto3.client("dynamodb").get_paginator("scan")
     items: list[dict[str, Any]] = []
     for page in paginator.paginate(
         TableName=stack.table_name,
         FilterExpression="begins_with(sk, :e)",
-        ExpressionAttributeValues={":e": {"S": "E#"}},
+        ExpressionAttributeValues={":e": {"S": "S#"}},
         ConsistentRead=True,
     ):
         items.extend(page.get("Items", []))
@@ -131,9 +131,10 @@ def start_local_stack(env: dict[str, str], seconds: float = 60) -> tuple[subproc
 
 
 def save_seed(store: PostbackStore, body: bytes, received_at: str = "2026-11-22T10:00:00.000Z") -> None:
-    """Store every postback of a body straight through the store, as the ingestor would."""
-    for postback in parsing.parse(decoding.payload(body, None)).postbacks:
-        store.save(postback, received_at)
+    """Store every postback of a body straight through the store, as the ingestor would (a lone one with its bytes)."""
+    postbacks = parsing.parse(decoding.payload(body, None)).postbacks
+    for postback in postbacks:
+        store.save(postback, received_at, body if len(postbacks) == 1 else None)
 
 
 def seed(name: str) -> bytes:

@@ -16,7 +16,7 @@ from postbacks.outbound.deadline import Deadline
 from postbacks.service.ingest import Stored
 from postbacks.service.observability import make_logger, trace_aws_calls
 from postbacks.service.settings import get_settings
-from postbacks.service.worker import Worker, worker_from_settings
+from postbacks.service.worker import Quarantined, Worker, worker_from_settings
 
 logger = make_logger()
 tracer = Tracer(auto_patch=False)  # see trace_aws_calls
@@ -39,6 +39,10 @@ def handle_record(record: SQSRecord, lambda_context: LambdaContext) -> None:
     done = worker().handle(record.body, deadline)
     if isinstance(done, Stored):
         metrics.add_metric(name="BundleItemsStored", unit=MetricUnit.Count, value=1)
+        return
+    if isinstance(done, Quarantined):
+        logger.warning("bundle item refused by storage", extra={"detail": done.detail, "kept_at": done.kept_at})
+        metrics.add_metric(name="PostbacksRejected", unit=MetricUnit.Count, value=1)
         return
     logger.info("media", extra={"state": done.state, "size": done.size, "detail": done.detail})
     if done.state == "archived":

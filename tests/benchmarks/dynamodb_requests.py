@@ -7,7 +7,6 @@ worker the way Lambda's SQS poller would. Only requests made while a handler run
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import sys
 from collections import Counter
@@ -18,12 +17,12 @@ from typing import Any
 import boto3
 
 from postbacks.storage import aws
-from postbacks.storage.store import INDEX_FOR
 from postbacks_cli.local_stacks import StackResources
 from postbacks_local.lambda_events import LambdaContext, sqs_event
 from postbacks_local.runtime import LOCAL_OVERRIDES
 from postbacks_local.sample_events import api_event
 from postbacks_local.stack_resources import function_environments
+from tests.benchmarks import item_size as sizing
 from tests.benchmarks.fakes import SECRET
 from tests.benchmarks.measure import SEEDS, Figure, Section, bundle, progress
 from tests.benchmarks.wire import CountingMotoServer, Operation
@@ -115,14 +114,14 @@ def run(server: CountingMotoServer, resources: StackResources) -> Section:
 
     status, first = scenario.post(sent)
     expect_200(status, "first request")
-    rows.append(("first request of an environment (DLR N101)", first, 1, 2))
+    rows.append(("first request of an environment (DLR N101)", first, 1, 1))
     status, counted = scenario.post(dlr)
     expect_200(status, "DLR")
-    rows.append(("DLR (N102), new", counted, 1, 2))
+    rows.append(("DLR (N102), new", counted, 1, 1))
     units = write_units(resources, DLR_KEY)
     status, counted = scenario.post(dlr)
     expect_200(status, "duplicate")
-    rows.append(("DLR (N102), duplicate", counted, 1, 2))
+    rows.append(("DLR (N102), duplicate", counted, 1, 1))
 
     with MediaServer() as media:
         mo = (SEEDS / "004_mms_mo_n401.xml").read_text()
@@ -131,12 +130,12 @@ def run(server: CountingMotoServer, resources: StackResources) -> Section:
         status, counted = scenario.post(mo.encode())
         expect_200(status, "MMS MO")
         counted += scenario.drain()
-    rows.append((f"MMS MO with {MEDIA_FILES} files (ingest + worker)", counted, 1, 2 + MEDIA_FILES))
+    rows.append((f"MMS MO with {MEDIA_FILES} files (ingest + worker)", counted, 1, 1 + MEDIA_FILES))
 
     status, counted = scenario.post(bundle(BUNDLE_ITEMS))
     expect_200(status, "bundle")
     counted += scenario.drain()
-    rows.append((f"bundle item (bundle of {BUNDLE_ITEMS}, ingest + worker)", counted, BUNDLE_ITEMS, 2))
+    rows.append((f"bundle item (bundle of {BUNDLE_ITEMS}, ingest + worker)", counted, BUNDLE_ITEMS, 1))
 
     status, counted = scenario.post((SEEDS / "001_sms_mt_n201_broken_from_mask.xml").read_bytes())
     if status != 400:
@@ -163,16 +162,18 @@ def run(server: CountingMotoServer, resources: StackResources) -> Section:
         )
     figures.append(
         Figure(
-            "DynamoDB write units per DLR (N102), from the stored items' sizes",
-            f"{units.total} WRU (event {units.event_bytes} B x {units.event_copies}, head {units.head_bytes} B)",
+            "DynamoDB write units per DLR (N102), from the stored item's size",
+            f"{units.total} WRU (item {units.item_bytes} B, index entries {list(units.index_entries)} B)",
+            "<= 2",
+            units.total <= 2,
         )
     )
     lines += [
         "",
-        f"Write units of the new DLR: the event item ({units.event_bytes} bytes) is written to the table and to "
-        f"{units.event_copies - 1} index(es) whose key it carries; the head item ({units.head_bytes} bytes) to the "
-        f"table only: {units.total} WRU (1 WRU per started KB per copy). A duplicate's two refused conditional "
-        "writes cost 1 WRU each.",
+        f"Write units of the new DLR: its one item ({units.item_bytes} bytes, raw bytes compressed inside) in the "
+        f"table and an entry in {len(units.index_entries)} index(es) ({', '.join(map(str, units.index_entries))} "
+        f"bytes with DynamoDB's 100 B per entry): {units.total} WRU (1 WRU per started KB per copy). A duplicate's "
+        "refused conditional write costs 1 WRU.",
     ]
     return Section("Requests per postback", figures, "\n".join(lines))
 
@@ -182,45 +183,37 @@ DLR_KEY = "TU1TXzU5Nzg3OQ=="  # the tracking id of 001_mms_mt_n102_binary.xml
 
 @dataclass(frozen=True)
 class WriteUnits:
-    event_bytes: int
-    event_copies: int
-    head_bytes: int
+    item_bytes: int
+    index_entries: tuple[int, ...]  # bytes of each index entry the item makes, overhead included
 
     @property
     def total(self) -> int:
-        return math.ceil(self.event_bytes / 1024) * self.event_copies + math.ceil(self.head_bytes / 1024)
+        return sizing.write_units(self.item_bytes) + sum(sizing.write_units(size) for size in self.index_entries)
+
+
+def write_units_of(item: dict[str, Any], indexes: list[dict[str, Any]]) -> WriteUnits:
+    """DynamoDB's size rule applied to one stored item and the entry it makes in each index it enters."""
+    entries = []
+    for index in indexes:
+        projected = index["Projection"].get("NonKeyAttributes", [])
+        entry = sizing.index_entry(item, [key["AttributeName"] for key in index["KeySchema"]], projected)
+        if entry is not None:
+            entries.append(sizing.item_size(entry) + sizing.INDEX_ENTRY_OVERHEAD)
+    return WriteUnits(sizing.item_size(item), tuple(entries))
+
+
+def table_indexes(resources: StackResources) -> list[dict[str, Any]]:
+    table = boto3.client("dynamodb").describe_table(TableName=resources.table_name)["Table"]
+    return list(table.get("GlobalSecondaryIndexes", []))
 
 
 def write_units(resources: StackResources, message_key: str) -> WriteUnits:
-    """DynamoDB's size rule applied to what the store wrote for one message: its newest event and its head."""
+    """The newest postback item of one message, sized with the table's own index definitions."""
     items = boto3.client("dynamodb").query(
         TableName=resources.table_name,
-        KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": message_key}},
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :s)",
+        ExpressionAttributeValues={":pk": {"S": message_key}, ":s": {"S": "S#"}},
         ConsistentRead=True,
     )["Items"]
-    head = next(item for item in items if item["sk"]["S"] == "MSG")
-    event = max((item for item in items if item["sk"]["S"].startswith("E#")), key=lambda item: item["received_at"]["S"])
-    indexed = sum(1 for attribute in INDEX_FOR if attribute in event)  # each index is keyed on one attribute
-    return WriteUnits(_item_size(event), 1 + indexed, _item_size(head))
-
-
-def _item_size(item: dict[str, Any]) -> int:
-    return sum(len(name.encode()) + _value_size(value) for name, value in item.items())
-
-
-def _value_size(value: dict[str, Any]) -> int:
-    ((kind, data),) = value.items()
-    if kind == "S":
-        return len(data.encode())
-    if kind == "N":
-        return (len(data.lstrip("-").replace(".", "").lstrip("0")) + 1) // 2 + 1
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind == "L":
-        return 3 + sum(1 + _value_size(element) for element in data)
-    if kind == "M":
-        return 3 + sum(1 + len(key.encode()) + _value_size(element) for key, element in data.items())
-    if kind == "SS":
-        return sum(len(element.encode()) for element in data)
-    return len(str(data))
+    newest = max(items, key=lambda item: item["received_at"]["S"])
+    return write_units_of(newest, table_indexes(resources))

@@ -63,7 +63,7 @@ def test_every_well_formed_seed_is_stored(target: Target, name: str) -> None:
     status, answer = post(target.postback_url, (SEEDS / name).read_bytes(), content_type_for(name))
     assert status == 200, answer
     (key,) = answer["tracking_ids"]
-    codes = [item["code"]["S"] for item in items(target, key) if item["sk"]["S"].startswith("E#")]
+    codes = [item["code"]["S"] for item in items(target, key) if item["sk"]["S"].startswith("S#")]
     assert WELL_FORMED[name]["code"] in codes
 
 
@@ -96,9 +96,8 @@ def test_bundle_of_sms_mo_becomes_one_record_each(target: Target) -> None:
     def stored(number: str) -> int | None:
         found = dynamodb.query(
             TableName=target.table_name,
-            IndexName="by_from",
-            KeyConditionExpression="#f = :n",
-            ExpressionAttributeNames={"#f": "from"},
+            IndexName="by_subscriber",
+            KeyConditionExpression="subscriber = :n",
             ExpressionAttributeValues={":n": {"S": number}},
         )["Count"]
         return found or None
@@ -127,12 +126,13 @@ def test_mms_mo_media_lands_in_s3_and_in_show(target: Target, media: MediaServer
             check=False,
         )
         document: dict[str, Any] = json.loads(completed.stdout) if completed.returncode == 0 else {}
-        return document if len(document.get("content", [])) == len(urls) else None
+        done = [entry for entry in document.get("media", []) if entry["state"] != "pending"]
+        return document if len(done) == len(urls) else None
 
     document = eventually(shown)
     assert document["status"] == "received"
     s3 = target.client("s3")
-    for entry, source in zip(document["content"], [SMALL_BODY, b"".join(generated(9000000))], strict=True):
+    for entry, source in zip(document["media"], [SMALL_BODY, b"".join(generated(9000000))], strict=True):
         assert entry["state"] == "archived"
         assert entry["sha256"] == hashlib.sha256(source).hexdigest()
         bucket, key = entry["s3_uri"].removeprefix("s3://").split("/", 1)

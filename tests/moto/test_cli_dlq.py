@@ -15,7 +15,9 @@ from postbacks_cli.local_stacks import StackResources
 from postbacks_local.lambda_events import sqs_event
 from tests.helpers import Invoke
 
-FETCH = dump_job(FetchJob(message_key="MMS_MO_dlq1", index=0, url="https://media.example.com/16501112222/a.jpg"))
+FETCH = dump_job(
+    FetchJob(message_key="MMS_MO_dlq1", event_id="e" * 32, index=0, url="https://media.example.com/16501112222/a.jpg")
+)
 STORE = dump_job(
     StoreJob(
         postback=Postback.model_validate(
@@ -59,7 +61,7 @@ def test_dlq_shows_each_job_with_why_and_no_phone_number_in_clear(
     assert "media.example.com kept failing" in out
     assert "unreadable" in out
     assert "the worker cannot read it" in out
-    assert "store pb:" in out
+    assert "store ~pb:" in out
     assert "***2222" in out
     assert "***4567" in out
     assert "16501112222" not in out
@@ -124,7 +126,7 @@ def test_a_redriven_store_job_is_stored_by_the_worker(
     arn = sqs.get_queue_attributes(QueueUrl=stack.queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     assert worker(sqs_event(messages, arn, stack.region)) == {"batchItemFailures": []}
 
-    assert len(list(PostbackStore(stack.table_name).list_events("to", "86717"))) == 1
+    assert len(list(PostbackStore(stack.table_name).by_subscriber("15551234567"))) == 1
 
 
 def test_redrive_of_an_empty_dlq_moves_nothing(stack: StackResources, capsys: pytest.CaptureFixture[str]) -> None:

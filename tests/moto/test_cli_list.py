@@ -1,4 +1,4 @@
-"""`postbacks show` (timeline and media) and `list` (filters, the index serving each, --scan) on moto."""
+"""`postbacks show` (timeline, media, raw bytes) and `list` (by number, failures by window) on moto."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from postbacks.storage.store import PostbackStore
-from postbacks_cli import cli, messages
+from postbacks_cli import cli, listing
 from postbacks_cli.local_stacks import StackResources
 from postbacks_cli.output import Exit, Progress
-from tests.helpers import save_seed
+from tests.helpers import save_seed, seed
 
 MMS_MO = (
     b"<POSTBACK><NOTIFICATION><ORIGIN>MMS_MO</ORIGIN><CODE>N401</CODE><FROM>13217949521</FROM><TO>74700</TO>"
@@ -37,9 +37,10 @@ def json_lines(text: str) -> list[dict[str, Any]]:
 def with_media(stack: StackResources) -> StackResources:
     store = PostbackStore(stack.table_name)
     save_seed(store, MMS_MO)
-    uri = f"s3://{stack.bucket_name}/media/MMS_MO_cli1/000"
+    (event,) = (store.get_message("MMS_MO_cli1") or pytest.fail("not stored")).events
+    uri = f"s3://{stack.bucket_name}/media/MMS_MO_cli1/{event.event_id}/000"
     archived = {"state": "archived", "url": "https://media.example.com/a.jpg", "s3_uri": uri, "size": 2048}
-    store.record_content("MMS_MO_cli1", 0, archived | {"content_type": "image/jpeg", "sha256": "ab" * 32})
+    store.record_media("MMS_MO_cli1", event.event_id, 0, archived | {"content_type": "image/jpeg", "sha256": "ab" * 32})
     return stack
 
 
@@ -49,22 +50,37 @@ def test_show_lists_archived_media_with_its_s3_uri_and_the_file_not_yet_fetched(
     assert run(with_media, "show", "MMS_MO_cli1") == 0
 
     out = capsys.readouterr().out
-    assert f"s3://{with_media.bucket_name}/media/MMS_MO_cli1/000" in out
+    assert f"s3://{with_media.bucket_name}/media/MMS_MO_cli1/" in out
     assert "image/jpeg" in out
     assert "2.0 KiB" in out
     (pending,) = [line for line in out.splitlines() if "b.mp4" in line]
     assert "pending" in pending
 
 
-def test_show_json_carries_media_beside_the_raw_content_records(
+def test_show_json_gives_each_file_with_its_postbacks_event_id(
     with_media: StackResources, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert run(with_media, "show", "MMS_MO_cli1", "--json") == 0
 
     document = json.loads(capsys.readouterr().out)
     assert [item["state"] for item in document["media"]] == ["archived", "pending"]
-    assert document["media"][0]["s3_uri"].endswith("/media/MMS_MO_cli1/000")
-    assert len(document["content"]) == 1
+    (event,) = document["events"]
+    assert {item["event_id"] for item in document["media"]} == {event["event_id"]}
+    assert document["media"][0]["s3_uri"].endswith("/000")
+
+
+def test_show_raw_prints_the_bytes_exactly(stack: StackResources, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    save_seed(PostbackStore(stack.table_name), MMS_MO)
+
+    assert run(stack, "show", "MMS_MO_cli1", "--raw") == 0
+
+    assert capsysbinary.readouterr().out == MMS_MO
+
+
+def test_show_raw_of_several_postbacks_asks_which(filled: StackResources, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(filled, "show", "TU1TXzU5Nzg3OQ==", "--raw") == Exit.USAGE
+
+    assert "--event" in capsys.readouterr().err
 
 
 def test_show_prints_the_timeline_as_a_table(filled: StackResources, capsys: pytest.CaptureFixture[str]) -> None:
@@ -79,61 +95,81 @@ def test_show_prints_the_timeline_as_a_table(filled: StackResources, capsys: pyt
 # --- list ----------------------------------------------------------------------------------------------
 
 
-def test_status_alone_has_no_index_and_asks_for_scan(
-    filled: StackResources, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.fixture
+def failures(filled: StackResources) -> StackResources:
+    store = PostbackStore(filled.table_name)
+    for name in ("002_mms_mt_e102.xml", "001_mms_mt_e101.xml"):
+        save_seed(store, seed(name), received_at="2026-11-22T09:00:00.000Z")
+    return filled
+
+
+def test_status_that_is_no_failure_needs_a_number(filled: StackResources, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(filled, "list", "--status", "delivered") == Exit.USAGE
 
     err = capsys.readouterr().err
     assert "no index" in err
-    assert "--scan" in err
+    assert "--number" in err
 
 
-def test_status_with_scan_reads_the_table(filled: StackResources, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(filled, "list", "--status", "delivered", "--scan", "--json") == 0
+def test_failures_in_a_window_come_from_the_failures_index(
+    failures: StackResources, capsys: pytest.CaptureFixture[str]
+) -> None:
+    window = ("--since", "2026-11-22", "--until", "2026-11-22")
+    assert run(failures, "list", "--status", "rejected", *window, "--json") == 0
+    assert [line["code"] for line in json_lines(capsys.readouterr().out)] == ["E102"]
 
-    (line,) = json_lines(capsys.readouterr().out)
-    assert line["code"] == "N102"
+    assert run(failures, "list", "--code", "e101", *window, "--json") == 0
+    assert [line["message_key"] for line in json_lines(capsys.readouterr().out)] == ["TU1TXzU5Nzg3Nw=="]
 
 
-def test_status_filters_an_index_query(filled: StackResources, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(filled, "list", "--to", "16501112222", "--status", "sent", "--json") == 0
+def test_a_code_that_never_fails_is_not_listed_by_time(
+    filled: StackResources, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(filled, "list", "--code", "N101") == Exit.USAGE
+
+    assert "not a failure code" in capsys.readouterr().err
+
+
+def test_status_filters_a_number_query(filled: StackResources, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(filled, "list", "--number", "16501112222", "--status", "sent", "--json") == 0
 
     assert [line["code"] for line in json_lines(capsys.readouterr().out)] == ["N101"]
 
 
 def test_since_and_until_bound_the_index_sort_key(filled: StackResources, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(filled, "list", "--to", "16501112222", "--since", "2012-06-07T12:27:30Z", "--json") == 0
+    assert run(filled, "list", "--number", "16501112222", "--since", "2012-06-07T12:27:30Z", "--json") == 0
     assert [line["code"] for line in json_lines(capsys.readouterr().out)] == ["N102"]
 
-    assert run(filled, "list", "--to", "16501112222", "--until", "2012-06-07T12:27:30Z", "--json") == 0
+    assert run(filled, "list", "--number", "16501112222", "--until", "2012-06-07T12:27:30Z", "--json") == 0
     assert [line["code"] for line in json_lines(capsys.readouterr().out)] == ["N101"]
 
 
 def test_a_bare_until_date_includes_that_whole_day(filled: StackResources, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(filled, "list", "--from", "60856", "--since", "2012-06-07", "--until", "2012-06-07", "--json") == 0
+    window = ("--since", "2012-06-07", "--until", "2012-06-07")
+    assert run(filled, "list", "--number", "16501112222", *window, "--json") == 0
 
     assert sorted(line["code"] for line in json_lines(capsys.readouterr().out)) == ["N101", "N102"]
 
 
 def test_relative_since_leaves_out_older_events(filled: StackResources, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(filled, "list", "--to", "16501112222", "--since", "24h", "--json") == 0
+    assert run(filled, "list", "--number", "16501112222", "--since", "24h", "--json") == 0
 
     assert capsys.readouterr().out == ""
 
 
-def test_code_is_matched_whatever_its_case_and_newest_comes_first(
+def test_newest_comes_first_and_full_reads_the_whole_postback(
     filled: StackResources, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(filled, "list", "--mms-id", "39597", "--json") == 0
+    assert run(filled, "list", "--number", "16501112222", "--json") == 0
     assert [line["code"] for line in json_lines(capsys.readouterr().out)] == ["N102", "N101"]
 
-    assert run(filled, "list", "--code", "n102", "--limit", "1", "--json") == 0
-    assert [line["code"] for line in json_lines(capsys.readouterr().out)] == ["N102"]
+    assert run(filled, "list", "--number", "16501112222", "--limit", "1", "--full", "--json") == 0
+    (line,) = json_lines(capsys.readouterr().out)
+    assert (line["code"], line["operator_id"], line["handset"]) == ("N102", "0001570", "motol7c")
 
 
 def test_list_prints_a_table_with_a_header(filled: StackResources, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(filled, "list", "--from", "16311112222") == 0
+    assert run(filled, "list", "--number", "16311112222") == 0
 
     header, row = capsys.readouterr().out.splitlines()
     assert header.split()[:3] == ["EVENT", "AT", "MESSAGE"]
@@ -143,7 +179,7 @@ def test_list_prints_a_table_with_a_header(filled: StackResources, capsys: pytes
 
 def test_a_bad_time_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        cli.main(["list", "--to", "1", "--since", "yesterday"])
+        cli.main(["list", "--number", "1", "--since", "yesterday"])
 
     assert exit_info.value.code == 2
     assert "24h, 7d" in capsys.readouterr().err
@@ -158,8 +194,8 @@ def test_each_page_the_paginator_fetches_advances_the_progress(filled: StackReso
     store = PostbackStore(filled.table_name)
     progress = Progress("reading pages", stream=_Terminal())
 
-    with messages._count_pages(store, "Query", progress):
-        list(store.list_events("to", "16501112222"))
-    list(store.list_events("to", "16501112222"))  # after the block: no longer counted
+    with listing._count_pages(store, progress):
+        list(store.by_subscriber("16501112222"))
+    list(store.by_subscriber("16501112222"))  # after the block: no longer counted
 
     assert progress.done == 1

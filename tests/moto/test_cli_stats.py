@@ -1,4 +1,4 @@
-"""`postbacks stats`: counts by code, status and operator over a window, read through the by_code index."""
+"""`postbacks stats`: counts by code, status and operator over a window; a local stack's are read from its table."""
 
 from __future__ import annotations
 
@@ -80,8 +80,10 @@ def test_the_report_for_people_gives_the_rate_and_the_operators(
     assert "0001470 (AT&T)" in out
 
 
-def test_help_says_the_window_is_read_through_by_code(capsys: pytest.CaptureFixture[str]) -> None:
+def test_help_says_where_the_figures_come_from(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         cli.main(["stats", "--help"])
 
-    assert "by_code" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "CloudWatch metrics" in out
+    assert "scanning the table" in out

@@ -119,7 +119,7 @@ def test_unreachable_endpoint_asks_whether_the_local_stack_runs(
     monkeypatch.setenv("AWS_ENDPOINT_URL", dead)
     no_ambient_names(monkeypatch)
 
-    assert cli.main(["list", "--to", "16501112222"]) == Exit.USAGE
+    assert cli.main(["list", "--number", "16501112222"]) == Exit.USAGE
 
     assert f"AWS_ENDPOINT_URL {dead} unreachable" in capsys.readouterr().err
 

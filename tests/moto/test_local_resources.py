@@ -23,15 +23,16 @@ def resources(moto_endpoint: str) -> StackResources:
     return create_stack_resources(TEMPLATE, stack_name=f"ls-{uuid.uuid4().hex[:10]}", secret=SECRET)
 
 
-def test_template_creates_table_with_its_four_indexes(resources: StackResources) -> None:
+def test_template_creates_table_with_its_two_sparse_indexes(resources: StackResources) -> None:
     table = boto3.client("dynamodb").describe_table(TableName=resources.table_name)["Table"]
 
     assert [(k["AttributeName"], k["KeyType"]) for k in table["KeySchema"]] == [("pk", "HASH"), ("sk", "RANGE")]
     indexes = {index["IndexName"]: index for index in table["GlobalSecondaryIndexes"]}
-    assert set(indexes) == {"by_to", "by_from", "by_mms_id", "by_code"}
+    assert set(indexes) == {"by_subscriber", "by_failure"}
     for name, index in indexes.items():
-        assert [k["AttributeName"] for k in index["KeySchema"]] == [name.removeprefix("by_"), "event_at"]
-        assert index["Projection"]["ProjectionType"] == "ALL"
+        keyed = "subscriber" if name == "by_subscriber" else "failure_bucket"
+        assert [k["AttributeName"] for k in index["KeySchema"]] == [keyed, "event_at"]
+        assert index["Projection"]["ProjectionType"] == "INCLUDE"
 
 
 def test_template_creates_bucket(resources: StackResources) -> None:

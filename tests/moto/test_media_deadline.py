@@ -69,7 +69,7 @@ def test_worker_gives_a_trickling_download_up_before_its_invocation_ends(
     assert left_in(boto3.client("s3"), stack.bucket_name) == ([], [])
     message = PostbackStore(stack.table_name).get_message("MMS_MO_deadline")
     assert message is not None
-    assert message.content == []
+    assert message.media == []
 
 
 def mms_mo(url: str) -> bytes:

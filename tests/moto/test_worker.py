@@ -34,8 +34,9 @@ def bundle(count: int, start: int = 0) -> bytes:
     return f"<POSTBACK>{items}</POSTBACK>".encode()
 
 
-def events_to(stack: StackResources, number: str) -> list[Any]:
-    return list(PostbackStore(stack.table_name).list_events("to", number))
+def stored_senders(stack: StackResources) -> list[str]:
+    """The sender of every stored postback item (the bundles here are SMS MO: one sender each)."""
+    return sorted(item["from"]["S"] for item in helpers.stored_events(stack))
 
 
 def mms_mo(urls: list[str], tracking_id: str = "MMS_MO_test1") -> bytes:
@@ -56,23 +57,22 @@ def media() -> Iterator[MediaServer]:
 def test_bundle_of_three_becomes_three_records(ingest: Invoke, worker: Invoke, stack: StackResources) -> None:
     assert post(ingest, bundle(3))["queued"] == 3
     assert drain(stack, worker) == []
-    found = events_to(stack, "86717")
-    assert sorted(event.fields["from"] for event in found) == ["15550000000", "15550000001", "15550000002"]
-    assert {event.fields["code"] for event in found} == {"N211"}
+    assert stored_senders(stack) == ["15550000000", "15550000001", "15550000002"]
+    assert {item["code"]["S"] for item in helpers.stored_events(stack)} == {"N211"}
 
 
 @pytest.mark.slow
 def test_bundle_of_300_becomes_300_records(ingest: Invoke, worker: Invoke, stack: StackResources) -> None:
     assert post(ingest, bundle(300))["queued"] == 300
     assert drain(stack, worker, rounds=100) == []
-    assert len(events_to(stack, "86717")) == 300
+    assert len(stored_senders(stack)) == 300
 
 
 def test_redelivered_bundle_creates_nothing_twice(ingest: Invoke, worker: Invoke, stack: StackResources) -> None:
     for _ in range(2):
         post(ingest, bundle(3))
         drain(stack, worker)
-    assert len(events_to(stack, "86717")) == 3
+    assert len(stored_senders(stack)) == 3
 
 
 def test_mms_mo_files_are_archived_with_sha256(
@@ -83,16 +83,66 @@ def test_mms_mo_files_are_archived_with_sha256(
     assert drain(stack, worker) == []
     message = PostbackStore(stack.table_name).get_message("MMS_MO_test1")
     assert message is not None
-    assert [entry["state"] for entry in message.content] == ["archived", "archived"]
+    assert [entry["state"] for entry in message.media] == ["archived", "archived"]
     expected = [SMALL_BODY, b"".join(generated(300000))]
     s3 = boto3.client("s3")
-    for entry, body in zip(message.content, expected, strict=True):
+    for entry, body in zip(message.media, expected, strict=True):
         assert entry["sha256"] == hashlib.sha256(body).hexdigest()
         assert entry["size"] == len(body)
         bucket, key = entry["s3_uri"].removeprefix("s3://").split("/", 1)
         stored = s3.get_object(Bucket=bucket, Key=key)
         assert stored["Body"].read() == body
         assert stored["Metadata"]["sha256"] == entry["sha256"]
+
+
+def test_each_bundle_item_keeps_its_own_notification_bytes(
+    ingest: Invoke, worker: Invoke, stack: StackResources
+) -> None:
+    body = bundle(2)
+    post(ingest, body)
+    assert drain(stack, worker) == []
+    store = PostbackStore(stack.table_name)
+    raws = []
+    for item in helpers.stored_events(stack):
+        message = store.get_message(item["pk"]["S"])
+        assert message is not None
+        raws.append(message.events[0].raw or b"")
+    assert sorted(raws) == sorted(body[start : body.index(b"</NOTIFICATION>", start) + 15] for start in _starts(body))
+
+
+def _starts(body: bytes) -> list[int]:
+    return [n for n in range(len(body)) if body.startswith(b"<NOTIFICATION", n)]
+
+
+def test_bundle_item_the_store_refuses_is_quarantined_and_acknowledged(
+    ingest: Invoke, worker: Invoke, stack: StackResources
+) -> None:
+    # Within every limit of the parser, over DynamoDB's 400 KB once stored.
+    huge = "".join(f"<X{n}>{'a' * 4096}</X{n}>" for n in range(99))
+    body = bundle(1).replace(b"</BODY>", huge.encode() + b"</BODY>").replace(b"</POSTBACK>", bundle(1, 1)[10:])
+    post(ingest, body)
+    assert drain(stack, worker) == []  # acknowledged: nothing retried, nothing for the DLQ
+    assert stored_senders(stack) == ["15550000001"]
+    (kept,) = helpers.kept_keys(stack, "quarantine/invalid_postback/")
+    alone = boto3.client("s3").get_object(Bucket=stack.bucket_name, Key=kept)["Body"].read()
+    assert alone.startswith(b"<POSTBACK><NOTIFICATION")
+    assert alone.endswith(b"</NOTIFICATION></POSTBACK>")
+    assert alone.count(b"<NOTIFICATION") == 1
+
+
+def test_second_mo_under_one_tracking_id_keeps_both_postbacks_files(
+    ingest: Invoke, worker: Invoke, stack: StackResources, media: MediaServer
+) -> None:
+    post(ingest, mms_mo([media.url("/small.gif")]))
+    post(ingest, mms_mo([media.url("/generated?size=2000")]).replace(b"11:19:49", b"11:20:49"))
+    assert drain(stack, worker) == []
+    message = PostbackStore(stack.table_name).get_message("MMS_MO_test1")
+    assert message is not None
+    assert len(message.events) == 2
+    assert [entry["state"] for entry in message.media] == ["archived", "archived"]
+    assert {entry["event_id"] for entry in message.media} == {event.event_id for event in message.events}
+    assert len({entry["s3_key"] for entry in message.media}) == 2
+    assert sorted(entry["size"] for entry in message.media) == sorted([len(SMALL_BODY), 2000])
 
 
 def test_redelivered_mms_mo_fetches_nothing_twice(
@@ -114,7 +164,7 @@ def test_missing_file_is_recorded_not_retried(
     assert drain(stack, worker) == []
     message = PostbackStore(stack.table_name).get_message("MMS_MO_test1")
     assert message is not None
-    assert [entry["state"] for entry in message.content] == ["not_found", "refused"]
+    assert [entry["state"] for entry in message.media] == ["not_found", "refused"]
 
 
 def test_server_error_is_retried_by_sqs(
@@ -130,7 +180,7 @@ def test_one_broken_record_does_not_fail_its_batch(ingest: Invoke, worker: Invok
     boto3.client("sqs").send_message(QueueUrl=stack.queue_url, MessageBody='{"job": "nonsense"}')
     failures = drain(stack, worker, rounds=2, until_empty=False)
     assert len(failures) == 1
-    assert len(events_to(stack, "86717")) == 9
+    assert len(stored_senders(stack)) == 9
 
 
 def test_poison_message_ends_in_the_dead_letter_queue(worker: Invoke, stack: StackResources) -> None:

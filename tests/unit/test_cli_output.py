@@ -76,7 +76,7 @@ def test_progress_stays_quiet_for_the_first_steps() -> None:
 def test_a_dead_fetch_job_names_its_message_file_and_host() -> None:
     message = {
         "MessageId": "m-1",
-        "Body": '{"job":"fetch","message_key":"MMS_MO_1","index":2,"url":"https://cdn.example.com/x/16501112222.jpg"}',
+        "Body": '{"job":"fetch","message_key":"MMS_MO_1","event_id":"e1","index":2,"url":"https://cdn.example.com/x/16501112222.jpg"}',
         "Attributes": {"SentTimestamp": "1795305600000", "ApproximateReceiveCount": "6"},
     }
 

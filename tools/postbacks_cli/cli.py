@@ -15,10 +15,11 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from postbacks.domain import timestamps
 from postbacks.domain.codes import Status
 from postbacks.storage.quarantine import Quarantine, QuarantineUnavailable
 from postbacks.storage.store import PostbackStore, StorageUnavailable
-from postbacks_cli import clients, dlq, messages, output, replay, send, stats, targets, when
+from postbacks_cli import clients, dlq, listing, messages, output, replay, send, stats, targets, when
 from postbacks_cli.output import Exit
 from postbacks_cli.targets import Target, TargetError
 
@@ -26,7 +27,8 @@ _EPILOG = """\
 exit codes: 0 ok, 1 some items failed, 2 usage or target error, 3 not found.
 examples:
   postbacks show 'TU1TXzU5Nzg3OQ=='
-  postbacks list --to 16501112222 --since 7d
+  postbacks list --number 16501112222 --since 7d
+  postbacks list --status rejected --since 24h
   postbacks --stack postbacks-prod --region eu-west-1 stats --since 24h
 """
 
@@ -42,32 +44,35 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     show_cmd = commands.add_parser(
-        "show", parents=[common], help="one message: status, timeline, archived media with S3 URIs"
+        "show",
+        parents=[common],
+        help="one message: status, timeline, archived media with S3 URIs",
+        description=messages.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    show_cmd.add_argument("tracking_id", help="the tracking id, or a derived key (mms:<id>, txn:<id>, pb:<hash>)")
-    show_cmd.add_argument("--json", action="store_true", help="one JSON object")
+    show_cmd.add_argument("key", help="the message key as `list` prints it: a tracking id, or ~mms:<id>, ~txn:<id> ...")
+    show_cmd.add_argument("--json", action="store_true", help="one JSON object (the canonical fields)")
+    show_cmd.add_argument("--raw", action="store_true", help="the bytes one postback arrived in, exactly, to stdout")
+    show_cmd.add_argument("--event", metavar="ID", help="with --raw: which postback (a prefix of its event id)")
 
     list_cmd = commands.add_parser(
         "list",
         parents=[common],
-        help="events by recipient, sender, MMS id or code (index queries; newest first)",
-        description=messages.__doc__,
+        help="postbacks of a subscriber number, or failures in a window (index queries; newest first)",
+        description=listing.__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    list_cmd.add_argument("--to", help=f"recipient number ({messages.index_help('to')})")
-    list_cmd.add_argument("--from", dest="from", help=f"sender number or shortcode ({messages.index_help('from')})")
-    list_cmd.add_argument("--mms-id", dest="mms_id", help=f"saved MMS id ({messages.index_help('mms_id')})")
-    list_cmd.add_argument("--code", type=str.upper, help=f"postback code, e.g. E102 ({messages.index_help('code')})")
+    list_cmd.add_argument("--number", help="a subscriber's number: MT recipient, MO sender, subscription mobile")
+    list_cmd.add_argument("--code", type=str.upper, help="postback code, e.g. E102: filters --number, or failures")
     list_cmd.add_argument(
         "--status",
         choices=[status.value for status in Status],
         metavar="STATUS",
-        help="sent, delivered, failed, expired, rejected, not_supported, received ...: filters an index"
-        " query's results; alone it has no index and needs --scan",
+        help="failed, rejected, expired, not_supported, encoding_failed (alone: failures index); any with --number",
     )
     _window(list_cmd, since_default=None)
-    list_cmd.add_argument("--limit", type=_positive, help="at most this many events")
-    list_cmd.add_argument("--scan", action="store_true", help="allow a full table scan when no index fits")
+    list_cmd.add_argument("--limit", type=_positive, help="at most this many postbacks")
+    list_cmd.add_argument("--full", action="store_true", help="read each whole postback (one GetItem each)")
     list_cmd.add_argument("--json", action="store_true", help="JSON lines")
 
     stats_cmd = commands.add_parser(
@@ -78,6 +83,12 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _window(stats_cmd, since_default="24h")
+    stats_cmd.add_argument(
+        "--source",
+        choices=("auto", "metrics", "table"),
+        default="auto",
+        help="metrics (CloudWatch, no table reads) or table (scan); auto: table for a local stack, else metrics",
+    )
     stats_cmd.add_argument("--json", action="store_true", help="one JSON object")
 
     rejected_cmd = commands.add_parser(
@@ -188,11 +199,11 @@ def _run(args: argparse.Namespace) -> int:
     target = targets.resolve_target(args)
     command = args.command
     if command == "show":
-        return messages.show(PostbackStore(target.table(), client=clients.dynamodb()), args.tracking_id, args.json)
+        return messages.show(store(target), args.key, args.json, args.raw, args.event)
     if command == "list":
-        return messages.list_events(PostbackStore(target.table(), client=clients.dynamodb()), args)
+        return listing.run(store(target), args)
     if command == "stats":
-        return stats.run(PostbackStore(target.table(), client=clients.dynamodb()), args.since, args.until, args.json)
+        return stats.run(_stats(target, args), args.json)
     if command == "rejected":
         return replay.list_rejected(
             Quarantine(target.bucket(), client=clients.s3()), args.reason, args.limit, args.detail, args.json
@@ -204,6 +215,21 @@ def _run(args: argparse.Namespace) -> int:
     if command == "redrive":
         return dlq.redrive(clients.sqs(), target.dead_letter_queue(), target.queue(), args.limit)
     raise AssertionError(f"unhandled command {command}")
+
+
+def _stats(target: Target, args: argparse.Namespace) -> stats.WindowStats:
+    source = args.source
+    if source == "auto":
+        source = "table" if targets._is_loopback(os.environ.get("AWS_ENDPOINT_URL")) else "metrics"
+    if source == "table":
+        return stats.collect(store(target), args.since, args.until)
+    from postbacks_cli import stats_metrics
+
+    return stats_metrics.collect(clients.cloudwatch(), args.since, args.until, timestamps.utc_now_iso())
+
+
+def store(target: Target) -> PostbackStore:
+    return PostbackStore(target.table(), client=clients.dynamodb())
 
 
 def _replay(target: Target, args: argparse.Namespace) -> int:

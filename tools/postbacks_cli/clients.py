@@ -6,6 +6,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
@@ -31,6 +32,10 @@ def s3() -> S3Client:
 
 def sqs() -> SQSClient:
     return _client("sqs")  # type: ignore[no-any-return]
+
+
+def cloudwatch() -> CloudWatchClient:
+    return _client("cloudwatch")  # type: ignore[no-any-return]
 
 
 def reset() -> None:

@@ -1,8 +1,11 @@
-"""`stats`: what happened in a time window: events by code, status and operator, and the delivery rate.
+"""`stats`: what happened in a time window: postbacks by code, status and operator, and the delivery rate.
 
-No index is keyed on time alone, so the window is read through `by_code`: one query per known code
-(`code = :c AND event_at >= :since`), never a scan. Codes outside the known list (stored as
-`unrecognised`) are not counted; `postbacks list --code N301` finds those.
+Where the figures come from (--source, default auto):
+  metrics  a deployed stack: the functions' CloudWatch metrics (PostbacksAccepted by code), no table reads.
+           They count deliveries (a redelivery counts again), give a status per code (E1xx/E2xx as
+           "failed": the vendor's text is not in a metric), and know no operator.
+  table    the local stack (AWS_ENDPOINT_URL on this machine): every stored postback in the window, read
+           by scanning the table: exact, and fine for a local table; never used against AWS by default.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from postbacks.domain.codes import CODES, Status
+from postbacks.domain.codes import Status, lookup
 from postbacks.storage.store import PostbackStore
 from postbacks_cli import output
 from postbacks_cli.output import Exit, Progress
@@ -72,26 +75,26 @@ def final_outcomes(statuses: Counter[str]) -> int:
 
 
 def collect(store: PostbackStore, since: str, until: str | None) -> WindowStats:
+    """Exact counts from the stored postbacks (one table scan)."""
     stats = WindowStats(since=since, until=until)
-    with Progress("stats", total=len(CODES)) as progress:
-        for code in CODES:
-            for event in store.list_events("code", code, since=since, until=until):
-                fields = event.fields
-                status = str(fields.get("status", Status.UNRECOGNISED.value))
-                operator = str(fields.get("operator_id") or NO_OPERATOR)
-                stats.events += 1
-                stats.by_code[code] += 1
-                stats.by_status[status] += 1
-                counts = stats.by_operator.setdefault(operator, OperatorCounts())
-                counts.name = counts.name or fields.get("operator_name")
-                counts.events += 1
-                counts.statuses[status] += 1
-            progress.advance(note=code)
+    with Progress("stats") as progress:
+        for event in store.scan(since=since, until=until):
+            fields = event.fields
+            code = str(fields.get("code", ""))
+            status = str(fields.get("status", Status.UNRECOGNISED.value))
+            operator = str(fields.get("operator_id") or NO_OPERATOR)
+            stats.events += 1
+            stats.by_code[code] += 1
+            stats.by_status[status] += 1
+            counts = stats.by_operator.setdefault(operator, OperatorCounts())
+            counts.name = counts.name or fields.get("operator_name")
+            counts.events += 1
+            counts.statuses[status] += 1
+            progress.advance()
     return stats
 
 
-def run(store: PostbackStore, since: str, until: str | None, as_json: bool) -> int:
-    stats = collect(store, since, until)
+def run(stats: WindowStats, as_json: bool) -> int:
     if as_json:
         output.json_line(stats.as_json())
         return Exit.OK
@@ -123,7 +126,7 @@ def run(store: PostbackStore, since: str, until: str | None, as_json: bool) -> i
 
 
 def _means(code: str) -> str:
-    info = CODES[code]
+    info = lookup(code)
     return f"{info.kind.value} {info.status.value}" + (
         " (outcome from the vendor's text)" if info.failure_from_text else ""
     )

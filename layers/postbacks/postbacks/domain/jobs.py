@@ -10,12 +10,20 @@ from postbacks.domain.models import Postback
 
 
 class StoreJob(BaseModel):
-    """One notification of a bundle, already validated at the edge."""
+    """One notification of a bundle, already validated at the edge, with the bytes it arrived in."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Raw bytes travel as base64 inside the job's JSON: they need not be UTF-8.
+    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_bytes="base64", val_json_bytes="base64")
     job: Literal["store"] = "store"
     postback: Postback
     received_at: str
+    raw: bytes | None = None  # its own <NOTIFICATION> fragment of the bundle
+    # The bundle's envelope around the fragment: what the notification would have been posted alone,
+    # kept for replay if the store refuses it for good.
+    envelope_head: bytes = b""
+    envelope_tail: bytes = b""
+    content_type: str | None = None
+    request_id: str = ""
 
 
 class FetchJob(BaseModel):
@@ -24,6 +32,7 @@ class FetchJob(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     job: Literal["fetch"] = "fetch"
     message_key: str = Field(min_length=1, max_length=1024)
+    event_id: str = Field(min_length=1, max_length=64)  # the MO postback's fingerprint: media per postback
     index: int = Field(ge=0, lt=1000)
     url: str = Field(max_length=4096)
 

@@ -1,42 +1,92 @@
-"""The key rule: which DynamoDB item collection a postback belongs to.
+"""The key rule: which item collection a postback belongs to, and where each item sorts in it.
 
-- A postback with a tracking id belongs to that message: `pk = <tracking id>`.
-- saveMMS results (N003, E002 ...) carry no tracking id but an MMS id: `pk = mms:<mms id>`.
-- An SMS MO with a TRANSACTIONID: `pk = txn:<transaction id>`.
-- Anything else (SMS MO, a bundle item): its own message, `pk = pb:<fingerprint>`, so a redelivery lands
-  on the same key. Tracking ids are base64-like and never contain `:`, so the prefixes cannot collide.
+Partition key (`pk`, the message key):
+- a postback with a tracking id: the tracking id as the vendor sent it; one that itself begins with `~`
+  gets one more `~` in front (`~x` is stored as `~~x`);
+- saveMMS results (N003, E002 ...) without a tracking id: `~mms:<mms id>`;
+- an SMS MO with a TRANSACTIONID: `~txn:<transaction id>`;
+- anything else: its own message, `~pb:<fingerprint>`, so a redelivery lands on the same key.
+Generated keys begin with `~` and a letter, escaped tracking ids with `~~`, all others with anything
+but `~`: no tracking id can ever equal a generated key, whatever its characters.
+
+Sort key (`sk`) within a message:
+- `S#<rank:03d>#<vendor time or ->#<fingerprint>`: one item per postback, in the status rule's order
+  (`domain.status.Precedence`): the message's current status is the last `S#` item;
+- `M#<fingerprint>#<index:03d>`: the archive record of file <index> of the MMS MO with that fingerprint.
 """
 
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import quote
 
 from postbacks.domain.codes import Kind
 from postbacks.domain.models import Postback
+from postbacks.domain.status import Precedence
 
-HEAD_SK = "MSG"
-EVENT_PREFIX = "E#"
-CONTENT_PREFIX = "C#"
+GENERATED = "~"
+POSTBACK_PREFIX = "S#"
+MEDIA_PREFIX = "M#"
+NO_VENDOR_TIME = "-"  # sorts before every digit: an undated postback is the earliest of its rank
+# Writes of one day's failures spread over this many index keys (see failure_bucket).
+FAILURE_SHARDS = 32
+
+
+def for_tracking_id(tracking_id: str) -> str:
+    return GENERATED + tracking_id if tracking_id.startswith(GENERATED) else tracking_id
+
+
+def tracking_id_of(message_key: str) -> str | None:
+    """The vendor tracking id a message key stands for; None for a generated key."""
+    if message_key.startswith(GENERATED + GENERATED):
+        return message_key[1:]
+    return None if message_key.startswith(GENERATED) else message_key
+
+
+def save_mms_key(mms_id: str) -> str:
+    return f"{GENERATED}mms:{mms_id}"
 
 
 def message_key(postback: Postback) -> str:
     if postback.tracking_id:
-        return postback.tracking_id
+        return for_tracking_id(postback.tracking_id)
     if postback.kind is Kind.SAVE_MMS and postback.mms_id:
-        return f"mms:{postback.mms_id}"
+        return save_mms_key(postback.mms_id)
     if postback.transaction_id:
-        return f"txn:{postback.transaction_id}"
-    return f"pb:{postback.fingerprint()}"
+        return f"{GENERATED}txn:{postback.transaction_id}"
+    return f"{GENERATED}pb:{postback.fingerprint()}"
 
 
-def event_sk(postback: Postback) -> str:
-    return f"{EVENT_PREFIX}{postback.fingerprint()}"
+def postback_sk(precedence: Precedence) -> str:
+    # The rank is zero-padded and vendor times are fixed-width, so string order is the rule's order.
+    vendor_at = precedence.vendor_at or NO_VENDOR_TIME
+    return f"{POSTBACK_PREFIX}{precedence.rank:03d}#{vendor_at}#{precedence.fingerprint}"
 
 
-def content_sk(index: int) -> str:
-    return f"{CONTENT_PREFIX}{index:03d}"
+def media_sk(event_id: str, index: int) -> str:
+    return f"{MEDIA_PREFIX}{event_id}#{index:03d}"
 
 
-def media_object_key(message_key: str, index: int) -> str:
+def subscriber(postback: Postback) -> str | None:
+    """The subscriber's number: MO `from`, a subscription's `mobile`, else the MT `to`; never a shortcode."""
+    if postback.kind in (Kind.SMS_MO, Kind.MMS_MO):
+        return postback.from_
+    if postback.mobile or postback.kind in (Kind.SUBSCRIPTION, Kind.EMAIL_SUBSCRIPTION):
+        return postback.mobile
+    return postback.to
+
+
+def failure_bucket(message_key: str, event_at: str) -> str:
+    """`<day>#<shard>`: one day's failures, spread by message so that no campaign sits on one key."""
+    shard = int.from_bytes(hashlib.sha256(message_key.encode()).digest()[:4], "big") % FAILURE_SHARDS
+    return f"{event_at[:10]}#{shard:02d}"
+
+
+def failure_buckets(day: str) -> list[str]:
+    return [f"{day}#{shard:02d}" for shard in range(FAILURE_SHARDS)]
+
+
+def media_object_key(message_key: str, event_id: str, index: int) -> str:
+    # Per postback, not per message: a second N401 under one tracking id keeps its own files.
     # Quoted so `/` and `+` in tracking ids cannot make extra "folders".
-    return f"media/{quote(message_key, safe='')}/{index:03d}"
+    return f"media/{quote(message_key, safe='')}/{event_id}/{index:03d}"
