@@ -1,7 +1,8 @@
 """`make bench`: every benchmark, a summary table on stdout, and the results written into docs/performance.md.
 
-python -m tests.benchmarks.run                      # everything (~2-3 minutes)
+python -m tests.benchmarks.run                      # everything (~4-5 minutes)
 python -m tests.benchmarks.run --only cold --cold-rounds 15
+python -m tests.benchmarks.run --only campaign          # 1,000-message campaign: writes, WRU, hot keys (~2 min)
 python -m tests.benchmarks.run --code-root /tmp/old --only cold,warm --no-write   # another checkout's code
 """
 
@@ -13,6 +14,7 @@ import uuid
 from pathlib import Path
 
 from tests.benchmarks import (
+    campaign,
     cold_start,
     decode_parse,
     dynamodb_requests,
@@ -25,7 +27,7 @@ from tests.benchmarks.fakes import SECRET
 from tests.benchmarks.measure import ROOT, Section, progress
 from tests.benchmarks.wire import CountingMotoServer
 
-PARTS = ("cold", "parse", "warm", "requests", "media", "footprint")
+PARTS = ("cold", "parse", "warm", "requests", "campaign", "media", "footprint")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
             sections.append(warm_ingest.run(resources, server.endpoint, options.rounds, options.code_root))
         if "requests" in parts:
             sections.append(dynamodb_requests.run(server, resources))
+        if "campaign" in parts:
+            sections.append(campaign.run(server))
         if "media" in parts:
             sections.append(media_memory.run(server.endpoint))
     if "footprint" in parts:
