@@ -67,7 +67,7 @@ def _filtered(hits: Iterable[IndexHit], code: str | None, wanted_status: str | N
 
 def _print(store: PostbackStore, hits: Iterable[IndexHit], as_json: bool, full: bool, progress: Progress) -> None:
     rows = StreamingTable(
-        (("EVENT AT", 24), ("MESSAGE", 35), ("CODE", 4), ("STATUS", 13), ("TO", 13), ("FROM", 13), ("OPERATOR", 0))
+        (("EVENT AT", 27), ("MESSAGE", 35), ("CODE", 4), ("STATUS", 13), ("TO", 13), ("FROM", 13), ("OPERATOR", 0))
     )
     for hit in hits:
         fields: dict[str, Any] = {"code": hit.code, "status": hit.status}
