@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from postbacks.domain.jobs import FetchJob, StoreJob, dump_job
 from postbacks.domain.models import Postback
 from postbacks.service.ingest import Ingestor
-from postbacks.storage import keys
+from postbacks.storage import codec
 from postbacks.storage.quarantine import KeptBody, Quarantine
 from postbacks.storage.queue import JobQueue
 from postbacks.storage.store import PostbackStore, SaveResult
@@ -25,10 +25,9 @@ class InMemoryStore(PostbackStore):
         super().__init__("in-memory")
         self.events: set[tuple[str, str]] = set()
 
-    def save(self, postback: Postback, received_at: str) -> SaveResult:
-        key = keys.message_key(postback)
-        event_id = postback.fingerprint()
-        postback.canonical()  # the real store builds the item from this
+    def save(self, postback: Postback, received_at: str, raw: bytes | None = None) -> SaveResult:
+        item = codec.postback_item(postback, received_at, raw)  # the real store's CPU work, raw compressed
+        key, event_id = item["message_key"], item["event_id"]
         new = (key, event_id) not in self.events
         self.events.add((key, event_id))
         return SaveResult(key, event_id, new)
