@@ -87,3 +87,29 @@ def test_help_says_where_the_figures_come_from(capsys: pytest.CaptureFixture[str
     out = capsys.readouterr().out
     assert "CloudWatch metrics" in out
     assert "scanning the table" in out
+
+
+def test_a_deployed_stacks_stats_come_from_cloudwatch_metrics_not_the_table(
+    campaign: StackResources, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import boto3
+
+    cloudwatch = boto3.client("cloudwatch")
+    for code, count in (("N102", 3), ("E102", 1), ("N101", 4)):
+        cloudwatch.put_metric_data(
+            Namespace="Postbacks",
+            MetricData=[
+                {
+                    "MetricName": "PostbacksAccepted",
+                    "Dimensions": [{"Name": "code", "Value": code}, {"Name": "service", "Value": "postbacks"}],
+                    "Value": count,
+                    "Unit": "Count",
+                }
+            ],
+        )
+    assert cli.main(["--table", campaign.table_name, "stats", "--source", "metrics", "--since", "1h", "--json"]) == 0
+
+    document = json.loads(capsys.readouterr().out)
+    assert document["by_code"] == {"E102": 1, "N101": 4, "N102": 3}  # the table's seven postbacks are not read
+    assert document["by_status"] == {"sent": 4, "delivered": 3, "failed": 1}
+    assert document["delivery_rate"] == 0.75
