@@ -20,7 +20,10 @@ SIDECAR_SUFFIX: Final = "#full.json"
 CUT_MARK: Final = "\u2026"
 # Room kept for the sidecar suffix and the date folders a key carries beside the request id.
 _MAX_ID_BYTES: Final = 256
-_REASON_BYTES: Final = 64
+# A reason code and an ISO 8601 time need far less; what a caller passes beyond it goes to the sidecar.
+_SHORT_BYTES: Final = 64
+_REASON_SAFE: Final = "-_"
+_TIME_SAFE: Final = ":+-."
 # The detail is ours, the content type the sender's: the latter has first call on the room, not all of it.
 _DETAIL_MIN: Final = 256
 # No space: HTTP drops a header value's leading and trailing blanks, and the value must come back exact.
@@ -55,21 +58,24 @@ def object_name(request_id: str) -> str:
 
 def fit(kept: KeptBody) -> FittedMetadata:
     """S3 user metadata for `kept`, at most 2 KB: the content type (replay decodes with it) before the detail."""
-    metadata = {
-        "reason": _cut(kept.reason, _REASON_BYTES, safe="-_")[0],
-        "received-at": _cut(kept.received_at, _REASON_BYTES, safe=":+-.")[0],
-    }
-    # The "cut" entry may name both fields: its room is held back at its longest.
-    held_back = len("cut") + len("content-type detail") + len("content-type") + len("detail")
-    content_type, type_whole = _cut(
-        kept.content_type or "", MAX_METADATA_BYTES - size(metadata) - held_back - _DETAIL_MIN, safe=_CONTENT_TYPE_SAFE
+    inf = MAX_METADATA_BYTES
+    # name, value, characters kept as they are, most bytes it may take, bytes it must leave to the ones after it
+    fields = (
+        ("reason", kept.reason, _REASON_SAFE, _SHORT_BYTES, 0),
+        ("received-at", kept.received_at, _TIME_SAFE, _SHORT_BYTES, 0),
+        ("content-type", kept.content_type or "", _CONTENT_TYPE_SAFE, inf, _DETAIL_MIN),
+        ("detail", kept.detail, _DETAIL_SAFE, inf, 0),
     )
-    metadata["content-type"] = content_type
-    detail, detail_whole = _cut(kept.detail, MAX_METADATA_BYTES - size(metadata) - held_back, safe=_DETAIL_SAFE)
-    metadata["detail"] = detail
-    full = {} if type_whole else {"content-type": kept.content_type or ""}
-    if not detail_whole:
-        full["detail"] = kept.detail
+    # Every name, and the "cut" entry at its longest (naming them all), are held back from the start.
+    names = [name for name, *_ in fields]
+    held_back = len("cut") + len(" ".join(names)) + sum(len(name) for name in names)
+    metadata: dict[str, str] = {}
+    full: dict[str, str] = {}
+    for name, value, safe, most, leave in fields:
+        room = min(most, MAX_METADATA_BYTES - held_back - size(metadata) - leave)
+        metadata[name], whole = _cut(value, room, safe=safe)
+        if not whole:
+            full[name] = value
     if full:
         metadata["cut"] = " ".join(full)
     return FittedMetadata(metadata, full or None)
@@ -87,13 +93,16 @@ def sidecar_body(full: dict[str, str]) -> bytes:
 def kept_body(request_id: str, metadata: dict[str, str], sidecar: bytes | None, reason: str) -> KeptBody:
     """What was recorded, the cut values taken whole from the sidecar when there is one."""
     full: dict[str, str] = json.loads(sidecar) if sidecar else {}
-    content_type = full.get("content-type", unquote(metadata.get("content-type", "")))
+
+    def value(name: str) -> str:
+        return full.get(name, unquote(metadata.get(name, "")))
+
     return KeptBody(
-        reason=unquote(metadata.get("reason", "")) or reason,
-        detail=full.get("detail", unquote(metadata.get("detail", ""))),
-        content_type=content_type or None,
+        reason=value("reason") or reason,
+        detail=value("detail"),
+        content_type=value("content-type") or None,
         request_id=request_id,
-        received_at=unquote(metadata.get("received-at", "")),
+        received_at=value("received-at"),
         cut=tuple(metadata.get("cut", "").split()),
     )
 

@@ -154,6 +154,8 @@ class _Upload:
             MetadataDirective="REPLACE",
             ContentType=self.content_type,
             Metadata=self._metadata(),
+            # The copy gets a checksum of the whole object, one any reader can check (not the parts' composite).
+            ChecksumAlgorithm="CRC32",
         )
 
     def _metadata(self) -> dict[str, str]:
