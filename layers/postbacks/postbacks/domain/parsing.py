@@ -62,8 +62,9 @@ def _parse_xml(payload: Payload) -> ParsedBody:
     if not notifications:
         fields = xml_fields.postback_fields(root, _collector(payload))
         return ParsedBody(dialect, (_build(dialect, fields),), bundled=False)
+    context = xml_fields.bundle_context(root)  # once: a bundle may hold a thousand notifications
     postbacks = tuple(
-        _build(dialect, xml_fields.notification_fields(item, root, _collector(payload)), position=i)
+        _build(dialect, xml_fields.notification_fields(item, context, _collector(payload)), position=i)
         for i, item in enumerate(notifications)
     )
     return ParsedBody(dialect, postbacks, bundled=len(postbacks) > 1)

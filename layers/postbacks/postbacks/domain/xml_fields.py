@@ -20,8 +20,23 @@ def postback_fields(root: Element, collector: Collector) -> dict[str, Any]:
     return collector.result()
 
 
-def notification_fields(notification: Element, root: Element, collector: Collector) -> dict[str, Any]:
-    """One <NOTIFICATION> of a bundle; whatever the <POSTBACK> holds beside them is kept with each."""
+def bundle_context(root: Element) -> tuple[tuple[str, str], ...]:
+    """What a bundle's <POSTBACK> holds beside its notifications (attributes, other elements), by path."""
+    collector = Collector()
+    outer = local_name(root.tag)
+    _attributes(collector, root, outer)
+    _text(collector, outer, root.text)
+    for child in root:
+        _text(collector, outer, child.tail)
+        if fold(child.tag) != "notification":
+            _walk(collector, child, f"{outer}/{local_name(child.tag)}")
+    return tuple(collector.extra.items())
+
+
+def notification_fields(
+    notification: Element, context: tuple[tuple[str, str], ...], collector: Collector
+) -> dict[str, Any]:
+    """One <NOTIFICATION> of a bundle, with the bundle's context (see `bundle_context`) kept in each."""
     for name, value in notification.attrib.items():
         attribute = local_name(name)
         if attribute == "id" and value.strip():
@@ -31,13 +46,8 @@ def notification_fields(notification: Element, root: Element, collector: Collect
         else:
             collector.keep(f"@{attribute}", value)
     _children(collector, notification, "", flatten_body=True)
-    outer = local_name(root.tag)
-    _attributes(collector, root, outer)
-    collector.keep(outer, (root.text or "").strip())
-    for child in root:
-        collector.keep(outer, (child.tail or "").strip())
-        if fold(child.tag) != "notification":
-            _walk(collector, child, f"{outer}/{local_name(child.tag)}")
+    for path, value in context:
+        collector.keep(path, value)
     return collector.result()
 
 
