@@ -63,7 +63,7 @@ fuzz: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy layers/postbacks tools functions/ingest/app.py functions/worker/app.py
+	$(VENV)/bin/mypy layers/postbacks tools functions/ingest/app.py functions/worker/app.py functions/events/app.py
 
 $(SCAN_VENV)/.installed:
 	test -d $(SCAN_VENV) || "$(PYTHON313)" -m venv $(SCAN_VENV)

@@ -19,7 +19,7 @@ from postbacks.domain import timestamps
 from postbacks.domain.codes import Status
 from postbacks.storage.quarantine import Quarantine, QuarantineUnavailable
 from postbacks.storage.store import PostbackStore, StorageUnavailable
-from postbacks_cli import clients, dlq, listing, messages, output, replay, send, stats, targets, when
+from postbacks_cli import clients, dlq, listing, messages, output, replay, send, stats, tail, targets, when
 from postbacks_cli.output import Exit
 from postbacks_cli.targets import Target, TargetError
 
@@ -126,6 +126,18 @@ def parser() -> argparse.ArgumentParser:
     )
     redrive_cmd.add_argument("--limit", type=_positive, help="move at most this many")
 
+    tail_cmd = commands.add_parser(
+        "tail",
+        parents=[common],
+        help="print the stack's events as they are published, until Ctrl-C",
+        description=tail.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    tail_cmd.add_argument("--code", type=str.upper, help="only postbacks with this code, e.g. E102")
+    tail_cmd.add_argument("--number", help="only postbacks to or from this subscriber number")
+    tail_cmd.add_argument("--limit", type=_positive, help="stop after printing this many events")
+    tail_cmd.add_argument("--json", action="store_true", help="the events as EventBridge delivers them, JSON lines")
+
     send_cmd = commands.add_parser(
         "send",
         help="POST sample postbacks to a postback URL and print each answer (a smoke test)",
@@ -212,6 +224,9 @@ def _run(args: argparse.Namespace) -> int:
         return _replay(target, args)
     if command == "dlq":
         return dlq.show(clients.sqs(), target.dead_letter_queue(), args.limit, args.json)
+    if command == "tail":
+        listener = tail.listener_for(target.event_bus(), target.source())
+        return tail.run(listener, args.json, args.code, args.number, args.limit)
     if command == "redrive":
         return dlq.redrive(clients.sqs(), target.dead_letter_queue(), target.queue(), args.limit)
     raise AssertionError(f"unhandled command {command}")

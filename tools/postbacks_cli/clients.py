@@ -38,6 +38,10 @@ def cloudwatch() -> CloudWatchClient:
     return _client("cloudwatch")  # type: ignore[no-any-return]
 
 
+def events() -> Any:
+    return _client("events")
+
+
 def reset() -> None:
     """Forget the clients: --profile / --region changed the environment they are made from."""
     _client.cache_clear()

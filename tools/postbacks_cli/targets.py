@@ -31,6 +31,8 @@ OUTPUTS: dict[str, str] = {
     "BucketName": "bucket_name",
     "QueueUrl": "queue_url",
     "DeadLetterQueueUrl": "dead_letter_queue_url",
+    "EventBusName": "event_bus_name",
+    "EventSource": "event_source",
 }
 _ENVIRONMENT: dict[str, str] = {
     "table_name": "TABLE_NAME",
@@ -49,6 +51,8 @@ _WHAT: dict[str, tuple[str, str]] = {
     "bucket_name": ("S3 bucket", "--bucket"),
     "queue_url": ("work queue", "--queue-url"),
     "dead_letter_queue_url": ("dead-letter queue", "--dlq-url"),
+    "event_bus_name": ("event bus (is PublishEvents on?)", "--stack NAME"),
+    "event_source": ("event source (is PublishEvents on?)", "--stack NAME"),
 }
 
 
@@ -63,6 +67,8 @@ class Target:
     bucket_name: str | None = None
     queue_url: str | None = None
     dead_letter_queue_url: str | None = None
+    event_bus_name: str | None = None
+    event_source: str | None = None
 
     def table(self) -> str:
         return self._need("table_name")
@@ -75,6 +81,12 @@ class Target:
 
     def dead_letter_queue(self) -> str:
         return self._need("dead_letter_queue_url")
+
+    def event_bus(self) -> str:
+        return self._need("event_bus_name")
+
+    def source(self) -> str:
+        return self._need("event_source")
 
     def _need(self, name: str) -> str:
         value: str | None = getattr(self, name)
@@ -199,6 +211,9 @@ def _resources_of(name: str, region: str | None, where: str) -> Target:
         bucket_name=found.bucket_name,
         queue_url=found.queue_url,
         dead_letter_queue_url=found.dead_letter_queue_url,
+        # The local stack's events pipe publishes to a bus named after the stack (postbacks_local.event_pipe).
+        event_bus_name=name,
+        event_source=f"postbacks.{name}",
     )
 
 

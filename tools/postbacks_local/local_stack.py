@@ -1,7 +1,8 @@
 """Run the whole service on this machine: moto for AWS, a local API Gateway, and the queue's poller.
 
 `python -m postbacks_local.local_stack` starts a moto server, creates the template's resources in it,
-serves the template's routes through the API function, feeds each queue to its function, prints
+serves the template's routes through the API function, feeds each queue to its function and the table's
+stream through the events pipe to a moto EventBridge bus (postbacks_local.event_pipe), prints
 `POSTBACK_URL=...` and `AWS_ENDPOINT_URL=...`, and runs until Ctrl-C.
 """
 
@@ -21,6 +22,7 @@ from typing import Any
 
 from postbacks_cli.local_stacks import LOCAL_STACK_NAME, StackResources, moto_client, resolve_region
 from postbacks_local.api import DEFAULT_PORT, ApiEmulator
+from postbacks_local.event_pipe import event_pipes
 from postbacks_local.runtime import EventSource, LocalRuntime, load_functions
 from postbacks_local.sqs_poller import sqs_pollers
 from postbacks_local.stack_resources import DEFAULT_TEMPLATE, create_stack_resources, local_names
@@ -38,7 +40,7 @@ def _queues(template: Mapping[str, Any], runtime: LocalRuntime, names: Names) ->
     return sqs_pollers(template, runtime, names, moto_client("sqs", names.region))
 
 
-SOURCES: tuple[SourceFactory, ...] = (_queues,)
+SOURCES: tuple[SourceFactory, ...] = (_queues, event_pipes)
 
 
 def build_runtime(
