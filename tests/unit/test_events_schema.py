@@ -202,3 +202,11 @@ def test_the_stack_bus_or_the_default_bus() -> None:
 
 def test_the_enrichment_is_the_events_function() -> None:
     assert settings().enrichment_function == "EventsFunction"
+
+
+def test_the_filter_names_the_items_storage_writes() -> None:
+    from postbacks.storage import codec
+
+    [pattern] = settings().patterns
+    assert pattern["dynamodb"]["NewImage"]["item"]["S"] == [codec.POSTBACK_ITEM, codec.MEDIA_ITEM]
+    assert pattern["eventName"] == ["INSERT"]
