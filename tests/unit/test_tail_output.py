@@ -58,3 +58,14 @@ def test_code_and_number_filters(code: str | None, number: str | None, kept: boo
 def test_number_filter_drops_media_events() -> None:
     assert not wanted(ARCHIVED, None, "16501112222")
     assert wanted(ARCHIVED, None, None)
+
+
+def test_the_outputs_tail_reads_are_the_templates() -> None:
+    from postbacks_cli.targets import OUTPUTS
+    from postbacks_local.stack_resources import DEFAULT_TEMPLATE
+    from postbacks_local.template import load_template
+
+    outputs = load_template(DEFAULT_TEMPLATE)["Outputs"]
+    for name in ("EventBusName", "EventSource"):
+        assert name in OUTPUTS
+        assert outputs[name]["Condition"] == "PublishesEvents"
