@@ -37,18 +37,21 @@ def left_in(s3: S3Client, bucket: str) -> tuple[list[str], list[str]]:
 # --- the overall deadline --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("lead", [0, 2 * PART_SIZE], ids=["before-any-part", "mid-multipart"])
+@pytest.mark.parametrize(
+    ("lead", "seconds"), [(0, 0.5), (2 * PART_SIZE, 3.0)], ids=["before-any-part", "mid-multipart"]
+)
 def test_deadline_passing_mid_download_raises_and_leaves_nothing(
-    media: MediaServer, moto_endpoint: str, lead: int
+    media: MediaServer, moto_endpoint: str, lead: int, seconds: float
 ) -> None:
     s3 = boto3.client("s3", endpoint_url=moto_endpoint)
     bucket = f"media-{uuid.uuid4().hex[:12]}"
     s3.create_bucket(Bucket=bucket)
-    # Given a file whose first `lead` bytes come at once and the rest a byte every 50 ms
+    # Given a file whose first `lead` bytes come at once (two parts: time enough to send them) and the rest a
+    # byte every 50 ms
     url = media.url(f"/trickle?bytes={lead + 10_000}&lead={lead}")
 
     with pytest.raises(DeadlineExceeded):
-        archive(url, bucket=bucket, key="media/k/000", limits=LOCAL, s3=s3, deadline=Deadline.after(3))
+        archive(url, bucket=bucket, key="media/k/000", limits=LOCAL, s3=s3, deadline=Deadline.after(seconds))
     assert left_in(s3, bucket) == ([], [])
 
 
