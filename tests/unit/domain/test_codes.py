@@ -87,3 +87,17 @@ def test_status_text_refines_only_codes_whose_outcome_it_names(code: str, text: 
 def test_an_unknown_code_is_unrecognised() -> None:
     assert codes.lookup("N999") == codes.UNRECOGNISED
     assert codes.status_for("N999", "Delivered") is Status.UNRECOGNISED
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("MESSAGE SENT/REJECTED", Status.REJECTED),
+        ("Message Sent/Not_Supported", Status.NOT_SUPPORTED),
+        ("Not,Supported", Status.NOT_SUPPORTED),
+        ("Expired/Failed", Status.EXPIRED),
+        ("", Status.DELIVERED),
+    ],
+)
+def test_status_text_is_read_in_any_case_with_commas_and_underscores_as_spaces(text: str, status: Status) -> None:
+    assert codes.status_for("N202", text) is status

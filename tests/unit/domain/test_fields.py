@@ -98,3 +98,43 @@ def test_list_fields_collect_every_item() -> None:
     collector.item("content", "u2")
     collector.item("content", " ")
     assert collector.result() == {"content": ["u1", "u2"]}
+
+
+def test_a_second_statuscode_goes_to_extra() -> None:
+    collector = Collector()
+    collector.value("STATUSCODE", "STATUSCODE", "N802")
+    collector.value("STATUSCODE", "A/STATUSCODE", "N803")
+    assert collector.result() == {"code": "N802", "extra": {"A/STATUSCODE": "N803"}}
+
+
+def test_a_statuscode_after_code_moves_code_to_its_own_path() -> None:
+    collector = Collector()
+    collector.value("CODE", "X/CODE", "N801")
+    collector.value("status-code", "status-code", "N802")
+    assert collector.result() == {"code": "N802", "extra": {"X/CODE": "N801"}}
+
+
+def test_an_unknown_name_is_kept_under_its_path() -> None:
+    collector = Collector()
+    collector.value("LIST", "A/LIST", " v ")
+    assert collector.result() == {"extra": {"A/LIST": " v "}}
+
+
+def test_a_list_field_with_only_blank_items_is_an_empty_list() -> None:
+    collector = Collector()
+    collector.item("content", " ")
+    assert collector.result() == {"content": []}
+
+
+def test_numbering_a_taken_path_continues_where_it_stopped() -> None:
+    collector = Collector()
+    collector.keep("X", "a")
+    collector.keep("X[1]", "b")
+    collector.keep("X", "c")
+    collector.keep("X", "d")
+    assert collector.extra == {"X": "a", "X[1]": "b", "X[2]": "c", "X[3]": "d"}
+
+
+@pytest.mark.parametrize(("tag", "local"), [("{urn:a}B", "B"), ("{a}{b}C", "C"), ("A}B", "A}B"), ("B", "B"), ("", "")])
+def test_the_local_name_drops_a_namespace_only(tag: str, local: str) -> None:
+    assert fields.local_name(tag) == local

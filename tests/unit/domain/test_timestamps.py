@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -47,3 +48,13 @@ def test_normalised_text_sorts_as_the_instants_do() -> None:
 def test_now_has_the_stored_width() -> None:
     assert len(timestamps.utc_now_iso()) == len("2026-12-01T00:00:00.000000Z")
     assert timestamps.to_utc_iso(datetime(2026, 12, 1, tzinfo=UTC)) == "2026-12-01T00:00:00.000000Z"
+
+
+def test_a_timestamp_without_offset_is_utc_whatever_the_machines_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        assert timestamps.normalise("2021-02-01 23:35:54") == "2021-02-01T23:35:54.000000Z"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
