@@ -77,6 +77,8 @@ def stack(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> StackResources
         for key, value in (environment | LOCAL_OVERRIDES).items():
             monkeypatch.setenv(key, value)
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "PostbacksTest")
+    # A shared 2-core machine is slower than Lambda; the answer deadline's own tests set the real budget.
+    monkeypatch.setenv("ANSWER_BUDGET_SECONDS", "25")
     reset_cached_settings()
     return resources
 

@@ -84,14 +84,13 @@ def free_port() -> int:
 
 def reset_cached_settings() -> None:
     # Settings, clients and the secret cache are read once per Lambda container; tests start each afresh.
-    from aws_lambda_powertools.utilities import parameters
-
     from postbacks.service import settings
-    from postbacks.storage import aws
+    from postbacks.storage import aws, secrets
 
     settings.get_settings.cache_clear()
     aws.reset_clients()
-    parameters.clear_caches()
+    aws.start_deadline(None)
+    secrets.reset()
 
 
 def load_function(name: str) -> Handler:

@@ -97,10 +97,10 @@ def deployed_target() -> Target:
     cloudformation = boto3.client("cloudformation", region_name=resolve_region())
     stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
     outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
-    parameter = boto3.client("ssm", region_name=resolve_region()).get_parameter(
-        Name=outputs["SecretParameterName"], WithDecryption=True
+    value = boto3.client("secretsmanager", region_name=resolve_region()).get_secret_value(
+        SecretId=outputs["UrlSecretArn"]
     )
-    secret = parameter["Parameter"]["Value"].split(",")[0].strip()
+    secret = value["SecretString"].split(",")[0].strip()
     return Target(
         name=stack_name,
         postback_url=outputs["PostbackUrl"] + secret,

@@ -14,7 +14,7 @@ import pytest
 from postbacks.storage.store import PostbackStore
 from postbacks_cli.local_stacks import StackResources
 from postbacks_local.sample_events import api_event
-from tests.helpers import SECRET, SEEDS, Invoke, is_well_formed, kept_keys, post
+from tests.helpers import SECRET, SEEDS, Invoke, is_well_formed, kept_keys, post, reset_cached_settings, stored_events
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
@@ -24,7 +24,7 @@ BROKEN_EVENTS = sorted(set(EVENTS.glob("*.json")) - set(WELL_FORMED_EVENTS))
 
 def sample(path: Path, secret: str = SECRET) -> dict[str, Any]:
     event = json.loads(path.read_text())
-    event["path"] = event["path"].replace("REPLACE-WITH-URL-SECRET", secret)
+    event["rawPath"] = event["requestContext"]["http"]["path"] = f"/postbacks/{secret}"
     event["pathParameters"] = {"secret": secret}
     return event
 
@@ -205,9 +205,45 @@ def test_metrics_count_accepted_by_code_and_rejected_by_reason(
     post(ingest, (SEEDS / "001_mms_mt_n102_binary.xml").read_bytes())
     post(ingest, b"<POSTBACK><CODE>N201</CODE>")
     blobs = emitted_metrics(capsys.readouterr().out)
-    by_code = [blob for blob in blobs if blob.get("code") == "N102"]
-    # EMF values are lists: one entry per data point.
-    assert [blob["PostbacksAccepted"] for blob in by_code] == [[1.0]]
-    by_reason = [blob for blob in blobs if blob.get("reason") == "malformed_xml"]
-    assert [blob["PostbacksRejected"] for blob in by_reason] == [[1.0]]
-    assert [blob["PostbacksReceived"] for blob in blobs if "PostbacksReceived" in blob] == [[1.0]]
+    # One EMF document per invocation; a breakdown is a second dimension set of that same document.
+    accepted, rejected = blobs
+    assert accepted["PostbacksReceived"] == [1.0]
+    assert (accepted["code"], accepted["_aws"]["CloudWatchMetrics"][0]["Dimensions"]) == (
+        "N102",
+        [["service"], ["code"]],
+    )
+    assert rejected["PostbacksRejected"] == [1.0]
+    assert (rejected["reason"], rejected["_aws"]["CloudWatchMetrics"][0]["Dimensions"]) == (
+        "malformed_xml",
+        [["service"], ["reason"]],
+    )
+
+
+# --- allowed source addresses ---------------------------------------------------------------------
+
+
+def test_a_source_outside_the_allowed_cidrs_is_403_and_nothing_is_kept(
+    ingest: Invoke, stack: StackResources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALLOWED_SOURCE_CIDRS", "192.0.2.0/24, 2001:db8::/32")
+    reset_cached_settings()
+    body = (SEEDS / "000_sms_mt_n201.xml").read_bytes()
+
+    refused = ingest(api_event(body, secret=SECRET, source_ip="198.51.100.7"))
+    assert (refused["statusCode"], json.loads(refused["body"])["error"]) == (403, "forbidden_source")
+    assert (stored_events(stack), kept_keys(stack, "")) == ([], [])
+
+    allowed = ingest(api_event(body, secret=SECRET, source_ip="192.0.2.44"))
+    assert allowed["statusCode"] == 200
+    assert len(stored_events(stack)) == 1
+
+
+def test_a_source_check_comes_before_the_secret_so_a_stranger_learns_nothing(
+    ingest: Invoke, stack: StackResources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALLOWED_SOURCE_CIDRS", "192.0.2.0/24")
+    reset_cached_settings()
+
+    answer = ingest(api_event(b"<POSTBACK/>", secret="wrong", source_ip="198.51.100.7"))
+
+    assert json.loads(answer["body"])["error"] == "forbidden_source"

@@ -30,7 +30,7 @@ def api(ingest: RecordingHandler) -> Iterator[ApiEmulator]:
     emulator.stop()
 
 
-def test_raw_xml_post_becomes_a_proxy_event(api: ApiEmulator, ingest: RecordingHandler) -> None:
+def test_raw_xml_post_becomes_a_payload_2_event(api: ApiEmulator, ingest: RecordingHandler) -> None:
     xml = (SEEDS / "000_sms_mt_n201.xml").read_bytes()
 
     answer = requests.post(
@@ -39,32 +39,45 @@ def test_raw_xml_post_becomes_a_proxy_event(api: ApiEmulator, ingest: RecordingH
 
     assert answer.status_code == 200
     [event] = ingest.events
-    assert event["httpMethod"] == "POST"
-    assert event["resource"] == "/postbacks/{secret}"
-    assert event["path"] == f"/postbacks/{SECRET}"
+    assert event["version"] == "2.0"
+    assert event["routeKey"] == "POST /postbacks/{secret}"
+    assert event["rawPath"] == f"/postbacks/{SECRET}"
+    assert event["rawQueryString"] == "a=1&a=2&b=x%20y"
     assert event["pathParameters"] == {"secret": SECRET}
     assert event["body"] == xml.decode("utf-8")
     assert event["isBase64Encoded"] is False
-    assert event["headers"]["Content-Type"] == "text/xml"
-    assert event["multiValueHeaders"]["Content-Type"] == ["text/xml"]
-    assert event["queryStringParameters"] == {"a": "2", "b": "x y"}
-    assert event["multiValueQueryStringParameters"] == {"a": ["1", "2"], "b": ["x y"]}
+    assert event["headers"]["content-type"] == "text/xml"
+    assert event["queryStringParameters"] == {"a": "1,2", "b": "x y"}
     context = event["requestContext"]
-    assert context["resourcePath"] == "/postbacks/{secret}"
-    assert context["httpMethod"] == "POST"
-    assert context["stage"] == "local"
-    assert context["identity"]["sourceIp"] == "127.0.0.1"
+    assert context["routeKey"] == "POST /postbacks/{secret}"
+    assert context["http"]["method"] == "POST"
+    assert context["http"]["path"] == f"/postbacks/{SECRET}"
+    assert context["stage"] == "$default"
+    assert context["http"]["sourceIp"] == "127.0.0.1"
     assert uuid.UUID(context["requestId"])
 
 
-def test_form_post_reaches_the_function_as_text(api: ApiEmulator, ingest: RecordingHandler) -> None:
+def test_form_post_reaches_the_function_base64_encoded(api: ApiEmulator, ingest: RecordingHandler) -> None:
     answer = requests.post(api.postback_url(SECRET), data={"xml": "<RESPONSE>ü</RESPONSE>"}, timeout=10)
 
     assert answer.status_code == 200
     [event] = ingest.events
-    assert event["headers"]["Content-Type"] == "application/x-www-form-urlencoded"
-    assert event["body"] == "xml=%3CRESPONSE%3E%C3%BC%3C%2FRESPONSE%3E"
-    assert event["isBase64Encoded"] is False
+    assert event["headers"]["content-type"] == "application/x-www-form-urlencoded"
+    # HTTP APIs pass only text media types (text/*, JSON, XML) as text.
+    assert event["isBase64Encoded"] is True
+    assert base64.b64decode(event["body"]) == b"xml=%3CRESPONSE%3E%C3%BC%3C%2FRESPONSE%3E"
+
+
+def test_repeated_headers_are_joined_and_cookies_listed(api: ApiEmulator, ingest: RecordingHandler) -> None:
+    lines = [f"POST /postbacks/{SECRET} HTTP/1.1", "Host: x", "Content-Length: 4", "Connection: close"]
+    lines += ["X-Tag: a", "X-Tag: b", "Cookie: c1=1; c2=2", "Content-Type: text/xml"]
+
+    raw_request(api, "\r\n".join(lines) + "\r\n\r\n", b"<x/>")
+
+    [event] = ingest.events
+    assert event["headers"]["x-tag"] == "a,b"
+    assert event["cookies"] == ["c1=1", "c2=2"]
+    assert "cookie" not in event["headers"]
 
 
 def test_binary_post_reaches_the_function_base64_encoded(api: ApiEmulator, ingest: RecordingHandler) -> None:

@@ -61,12 +61,11 @@ def test_visibility_timeout_is_the_templates(resources: StackResources) -> None:
     assert resources.queue_visibility_timeout == int(timeout)
 
 
-def test_secret_is_a_secure_string_under_the_stack_name(resources: StackResources) -> None:
-    parameter = boto3.client("ssm").get_parameter(Name=resources.secret_parameter_name, WithDecryption=True)
+def test_url_secret_is_a_secrets_manager_secret_named_after_the_stack(resources: StackResources) -> None:
+    secret = boto3.client("secretsmanager").get_secret_value(SecretId=resources.url_secret_arn)
 
-    assert resources.secret_parameter_name == f"/{resources.stack_name}/url-secret"
-    assert parameter["Parameter"]["Type"] == "SecureString"
-    assert parameter["Parameter"]["Value"] == SECRET
+    assert secret["Name"] == f"{resources.stack_name}/url-secret"
+    assert secret["SecretString"] == SECRET
 
 
 def test_worker_batch_size_comes_from_the_sqs_event(resources: StackResources) -> None:

@@ -40,7 +40,8 @@ def test_functions_get_the_templates_environment_with_globals_merged(
         assert environment["BUCKET_NAME"] == stack.bucket_name
         assert environment["QUEUE_URL"] == stack.queue_url
     assert ingest["MAX_BODY_BYTES"] == "524288"
-    assert ingest["SECRET_PARAMETER_NAME"] == stack.secret_parameter_name
+    assert ingest["URL_SECRET_ARN"] == stack.url_secret_arn
+    assert ingest["ALLOWED_SOURCE_CIDRS"] == ""
     assert worker["MEDIA_MAX_BYTES"] == "104857600"
     assert worker["MEDIA_ALLOW_LOOPBACK"] == "true"  # the template says false: only the local stack overrides it
 

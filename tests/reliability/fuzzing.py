@@ -23,6 +23,7 @@ from postbacks.domain.codes import CODES, Status
 from postbacks.domain.errors import PostbackRejected, Reason
 from postbacks.domain.jobs import StoreJob, dump_job, parse_job
 from postbacks.domain.models import Postback
+from postbacks.service import api_request
 from postbacks.storage import keys
 from tests.reliability.support import ALL_SEEDS, HOSTILE
 
@@ -42,7 +43,8 @@ Outcome = parsing.ParsedBody | PostbackRejected
 def decode_and_parse(body: str | None, is_base64: bool, content_type: str | None) -> Outcome:
     """What the ingest function does before storage. Anything raised other than a refusal is a bug."""
     try:
-        raw = decoding.body_bytes(body, is_base64=is_base64, max_bytes=MAX_BODY_BYTES)
+        posted = api_request.body_bytes(body, is_base64=is_base64, max_bytes=MAX_BODY_BYTES)
+        raw = decoding.checked_body(posted, MAX_BODY_BYTES)
         return parsing.parse(decoding.payload(raw, content_type))
     except PostbackRejected as rejection:
         return rejection

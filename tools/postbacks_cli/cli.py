@@ -19,7 +19,7 @@ from postbacks.domain import timestamps
 from postbacks.domain.codes import Status
 from postbacks.storage.quarantine import Quarantine, QuarantineUnavailable
 from postbacks.storage.store import PostbackStore, StorageUnavailable
-from postbacks_cli import clients, dlq, listing, messages, output, replay, send, stats, tail, targets, when
+from postbacks_cli import clients, dlq, listing, messages, output, replay, send, stats, tail, targets, url, when
 from postbacks_cli.output import Exit
 from postbacks_cli.targets import Target, TargetError
 
@@ -30,6 +30,7 @@ examples:
   postbacks list --number 16501112222 --since 7d
   postbacks list --status rejected --since 24h
   postbacks --stack postbacks-prod --region eu-west-1 stats --since 24h
+  postbacks url --stack postbacks-prod
 """
 
 
@@ -138,6 +139,10 @@ def parser() -> argparse.ArgumentParser:
     tail_cmd.add_argument("--limit", type=_positive, help="stop after printing this many events")
     tail_cmd.add_argument("--json", action="store_true", help="the events as EventBridge delivers them, JSON lines")
 
+    commands.add_parser(
+        "url", parents=[common], help="the whole postback URL, secret included, for the vendor's settings page"
+    )
+
     send_cmd = commands.add_parser(
         "send",
         help="POST sample postbacks to a postback URL and print each answer (a smoke test)",
@@ -227,6 +232,8 @@ def _run(args: argparse.Namespace) -> int:
     if command == "tail":
         listener = tail.listener_for(target.event_bus(), target.source())
         return tail.run(listener, args.json, args.code, args.number, args.limit)
+    if command == "url":
+        return url.run(target)
     if command == "redrive":
         return dlq.redrive(clients.sqs(), target.dead_letter_queue(), target.queue(), args.limit)
     raise AssertionError(f"unhandled command {command}")

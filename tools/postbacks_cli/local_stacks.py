@@ -13,7 +13,7 @@ LOCAL_STACK_NAME = "postbacks-local"
 # SAM's default for an SQS event source, used when the template leaves BatchSize out.
 DEFAULT_BATCH_SIZE = 10
 # Stack tags let a later process find the values that are not resources (see find_stack_resources).
-TAG_SECRET_PARAMETER = "postbacks:secret-parameter-name"  # noqa: S105 - a tag key
+TAG_URL_SECRET = "postbacks:url-secret-arn"  # noqa: S105 - a tag key
 TAG_BATCH_SIZE = "postbacks:worker-batch-size"
 
 
@@ -25,7 +25,7 @@ class StackResources:
     bucket_name: str
     queue_url: str
     dead_letter_queue_url: str
-    secret_parameter_name: str
+    url_secret_arn: str
     worker_batch_size: int
     queue_visibility_timeout: int
 
@@ -92,7 +92,7 @@ def find_stack_resources(stack_name: str = LOCAL_STACK_NAME, region: str | None 
         bucket_name=buckets[0],
         queue_url=work[0],
         dead_letter_queue_url=dead[0],
-        secret_parameter_name=tags.get(TAG_SECRET_PARAMETER, f"/{stack_name}/url-secret"),
+        url_secret_arn=tags.get(TAG_URL_SECRET, f"{stack_name}/url-secret"),
         worker_batch_size=int(tags.get(TAG_BATCH_SIZE, DEFAULT_BATCH_SIZE)),
         queue_visibility_timeout=int(attributes[work[0]].get("VisibilityTimeout", 30)),
     )

@@ -24,7 +24,6 @@ from postbacks.storage.quarantine import (
     QuarantineUnavailable,
 )
 from postbacks_cli import output
-from postbacks_cli.bodies import encode_body
 from postbacks_cli.output import Exit, Progress, StreamingTable
 from postbacks_cli.targets import Target, TargetError
 
@@ -201,12 +200,10 @@ def normalise_key(key: str, bucket: str) -> str:
 
 
 def _request(raw: bytes, kept: KeptBody) -> IngestRequest:
-    """The request API Gateway would hand the function for these bytes."""
-    body, is_base64 = encode_body(raw)
+    """The kept bytes, posted again with the Content-Type they came with."""
     return IngestRequest(
-        body=body,
-        is_base64=is_base64,
-        content_type=kept.content_type,
+        body=raw,
+        headers={"content-type": kept.content_type} if kept.content_type else {},
         request_id=f"replay-{kept.request_id}",
         # The time the sender first posted it, not the time of the replay.
         received_at=kept.received_at or None,

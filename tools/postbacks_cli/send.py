@@ -1,6 +1,6 @@
 """`send`: POST sample postbacks to a postback URL the way the vendor does, and print each answer.
 
-A file is an API Gateway event (`events/*.json`: its `body` is sent) or a raw body (`.xml`, a JSON
+A file is an HTTP API payload 2.0 event (`events/*.json`: its `body` is sent) or a raw body (`.xml`, a JSON
 postback, a vendor example). `--form` picks the wire format: `raw` (the body as is: XML as text/xml,
 JSON as application/json, an event with its own Content-Type), `xml` (an `xml=` form field,
 percent-encoded), or `json` (application/json; JSON postbacks only).
@@ -55,7 +55,7 @@ def _api_gateway_event(raw: bytes) -> dict[str, Any] | None:
         document = json.loads(raw)
     except ValueError:
         return None
-    if isinstance(document, dict) and "httpMethod" in document and "body" in document:
+    if isinstance(document, dict) and document.get("version") == "2.0" and "requestContext" in document:
         return document
     return None
 

@@ -33,6 +33,8 @@ OUTPUTS: dict[str, str] = {
     "DeadLetterQueueUrl": "dead_letter_queue_url",
     "EventBusName": "event_bus_name",
     "EventSource": "event_source",
+    "PostbackUrl": "postback_url",
+    "UrlSecretArn": "url_secret_arn",
 }
 _ENVIRONMENT: dict[str, str] = {
     "table_name": "TABLE_NAME",
@@ -69,6 +71,8 @@ class Target:
     dead_letter_queue_url: str | None = None
     event_bus_name: str | None = None
     event_source: str | None = None
+    postback_url: str | None = None  # without its secret, as the stack's output gives it
+    url_secret_arn: str | None = None
 
     def table(self) -> str:
         return self._need("table_name")

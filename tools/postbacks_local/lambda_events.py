@@ -1,12 +1,13 @@
 """The events and context Lambda hands a function, built from local HTTP requests and SQS messages.
 
-Shapes follow what API Gateway (REST, proxy integration) and the SQS event source mapping send,
-as `sam local generate-event apigateway aws-proxy` and `sqs receive-message` show them.
+Shapes follow what an HTTP API (payload format 2.0) and the SQS event source mapping send, as
+`sam local generate-event apigateway http-api-proxy` and `sqs receive-message` show them.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import re
 import time
 import uuid
@@ -19,7 +20,6 @@ from urllib.parse import parse_qsl, urlsplit
 from postbacks_cli.bodies import decode_body, encode_body
 
 ACCOUNT_ID = "123456789012"  # moto's default account, so ARNs line up with the queues it reports
-LOCAL_STAGE = "local"
 
 
 @dataclass
@@ -55,12 +55,12 @@ class LambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
-# --- API Gateway (REST API, Lambda proxy integration) ---------------------------------------------
+# --- API Gateway (HTTP API, Lambda proxy integration, payload format 2.0) --------------------------
 
 
 @dataclass(frozen=True)
 class Route:
-    """One API resource path such as /postbacks/{secret}, with the methods it accepts."""
+    """One API route path such as /postbacks/{secret}, with the methods it accepts."""
 
     resource: str
     methods: frozenset[str] = frozenset({"POST"})
@@ -84,8 +84,20 @@ class Route:
             return None
         return found.groupdict()
 
+    def key(self, method: str) -> str:
+        """The route key API Gateway logs and hands the function: "POST /postbacks/{secret}"."""
+        return f"{method.upper()} {self.resource}"
+
 
 POSTBACK_ROUTE = Route("/postbacks/{secret}")
+DEFAULT_STAGE = "$default"
+# HTTP APIs pass these bodies as text and base64-encode every other (form posts included).
+_TEXT_TYPES = frozenset({"application/json", "application/javascript", "application/xml"})
+
+
+def _is_text_type(content_type: str | None) -> bool:
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    return media_type.startswith("text/") or media_type in _TEXT_TYPES or media_type.endswith(("+json", "+xml"))
 
 
 def api_gateway_event(
@@ -97,67 +109,67 @@ def api_gateway_event(
     source_ip: str,
     route: Route,
     path_parameters: Mapping[str, str],
-    stage: str = LOCAL_STAGE,
+    stage: str = DEFAULT_STAGE,
 ) -> dict[str, Any]:
-    """The proxy event API Gateway sends for one request (target is the request line's path+query)."""
+    """The payload 2.0 event an HTTP API sends for one request (target is the request line's path+query)."""
     url = urlsplit(target)
-    # REST APIs pass the path still percent-encoded and the query string decoded.
-    path = url.path
-    single_headers: dict[str, str] = {}
-    multi_headers: dict[str, list[str]] = {}
+    joined: dict[str, str] = {}
+    cookies: list[str] = []
     for name, value in headers:
-        single_headers[name] = value  # the last of repeated headers wins, as on API Gateway
-        multi_headers.setdefault(name, []).append(value)
-    single_query: dict[str, str] = {}
-    multi_query: dict[str, list[str]] = {}
+        key = name.lower()  # HTTP APIs lower-case names and join repeated headers with commas
+        if key == "cookie":
+            cookies.extend(part.strip() for part in value.split(";") if part.strip())
+        else:
+            joined[key] = f"{joined[key]},{value}" if key in joined else value
+    query: dict[str, str] = {}
     for name, value in parse_qsl(url.query, keep_blank_values=True):
-        single_query[name] = value
-        multi_query.setdefault(name, []).append(value)
+        query[name] = f"{query[name]},{value}" if name in query else value
 
-    # Bodies that are not UTF-8 text reach the function base64-encoded, as binary media types do.
     encoded_body, is_base64 = encode_body(body)
+    if encoded_body is not None and not is_base64 and not _is_text_type(joined.get("content-type")):
+        encoded_body, is_base64 = base64.b64encode(body).decode("ascii"), True
 
+    # A named stage is part of the path; the $default stage is not.
+    raw_path = url.path if stage == DEFAULT_STAGE else f"/{stage}{url.path}"
+    route_key = route.key(method)
+    host = joined.get("host", "local.execute-api.localhost")
     now = datetime.now(UTC)
-    user_agent = next((v for k, v in single_headers.items() if k.lower() == "user-agent"), None)
-    return {
-        "resource": route.resource,
-        "path": path,
-        "httpMethod": method.upper(),
-        "headers": single_headers or None,
-        "multiValueHeaders": multi_headers or None,
-        "queryStringParameters": single_query or None,
-        "multiValueQueryStringParameters": multi_query or None,
-        "pathParameters": dict(path_parameters) or None,
-        "stageVariables": None,
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": raw_path,
+        "rawQueryString": url.query,
+        "headers": joined,
         "requestContext": {
             "accountId": ACCOUNT_ID,
             "apiId": "local",
-            "resourceId": "local",
-            "resourcePath": route.resource,
-            "httpMethod": method.upper(),
-            "path": f"/{stage}{path}",
-            "stage": stage,
-            "protocol": "HTTP/1.1",
-            "requestId": str(uuid.uuid4()),
-            "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-            "requestTimeEpoch": int(now.timestamp() * 1000),
-            "identity": {
+            "domainName": host,
+            "domainPrefix": host.split(".", 1)[0],
+            "http": {
+                "method": method.upper(),
+                "path": raw_path,
+                "protocol": "HTTP/1.1",
                 "sourceIp": source_ip,
-                "userAgent": user_agent,
-                "accountId": None,
-                "accessKey": None,
-                "caller": None,
-                "user": None,
-                "userArn": None,
-                "cognitoIdentityPoolId": None,
-                "cognitoIdentityId": None,
-                "cognitoAuthenticationType": None,
-                "cognitoAuthenticationProvider": None,
+                "userAgent": joined.get("user-agent", ""),
             },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": route_key,
+            "stage": stage,
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(now.timestamp() * 1000),
         },
-        "body": encoded_body,
         "isBase64Encoded": is_base64,
     }
+    # Absent rather than empty, as API Gateway sends them.
+    if cookies:
+        event["cookies"] = cookies
+    if query:
+        event["queryStringParameters"] = query
+    if path_parameters:
+        event["pathParameters"] = dict(path_parameters)
+    if encoded_body is not None:
+        event["body"] = encoded_body
+    return event
 
 
 @dataclass(frozen=True)
@@ -168,25 +180,22 @@ class HttpResponse:
 
 
 def proxy_response(result: Any) -> HttpResponse:
-    """The HTTP response API Gateway makes of a proxy integration's return value.
+    """The HTTP response an HTTP API makes of a payload 2.0 function's return value.
 
-    Raises ValueError for a malformed result, which API Gateway answers with 502.
+    A result without statusCode is taken as a 200 JSON body, as API Gateway does. Raises ValueError
+    for a malformed result, which API Gateway answers with 500.
     """
+    if isinstance(result, str) or (isinstance(result, Mapping) and "statusCode" not in result):
+        text = result if isinstance(result, str) else json.dumps(result)
+        return HttpResponse(status=200, headers=[("content-type", "application/json")], body=text.encode("utf-8"))
     if not isinstance(result, Mapping):
         raise ValueError(f"the function returned {type(result).__name__}, not an object")
     try:
         status = int(result["statusCode"])
-    except KeyError as error:
-        raise ValueError("the result has no statusCode") from error
     except (TypeError, ValueError) as error:
         raise ValueError(f"statusCode {result.get('statusCode')!r} is not a number") from error
-    headers: list[tuple[str, str]] = []
-    for name, values in (result.get("multiValueHeaders") or {}).items():
-        headers.extend((str(name), str(value)) for value in values)
-    multi_names = {name.lower() for name, _ in headers}
-    for name, value in (result.get("headers") or {}).items():
-        if str(name).lower() not in multi_names:
-            headers.append((str(name), str(value)))
+    headers = [(str(name), str(value)) for name, value in (result.get("headers") or {}).items()]
+    headers.extend(("set-cookie", str(cookie)) for cookie in result.get("cookies") or [])
     body = result.get("body") or ""
     if not isinstance(body, str):
         raise ValueError("body must be a string")

@@ -1,4 +1,4 @@
-"""API Gateway (REST, proxy) events for the vendor's examples: `events/*.json`, usable with `sam local invoke -e`.
+"""HTTP API (payload 2.0) events for the vendor's examples: `events/*.json`, usable with `sam local invoke -e`.
 
 `python -m postbacks_local.sample_events` rewrites `events/` from `tests/fixtures/seeds/`.
 """
@@ -23,8 +23,8 @@ def api_event(
     secret: str = PLACEHOLDER_SECRET,
     content_type: str | None = "text/xml",
     path: str | None = None,
-    stage: str = "dev",
     request_id: str | None = None,
+    source_ip: str = "192.0.2.10",
 ) -> dict[str, Any]:
     """The event API Gateway hands the ingest function for one POST to the postback URL (or to `path`)."""
     target = path if path is not None else f"/postbacks/{secret}"
@@ -37,14 +37,17 @@ def api_event(
         target=target,
         headers=headers,
         body=body,
-        source_ip="192.0.2.10",
+        source_ip=source_ip,
         route=POSTBACK_ROUTE if parameters is not None else Route(target),
         path_parameters=parameters or {},
-        stage=stage,
     )
     if request_id is not None:
         event["requestContext"]["requestId"] = request_id
     return event
+
+
+# Sample events carry a fixed time, so regenerating `events/` changes only what changed.
+SAMPLE_TIME = {"time": "05/Nov/2013:10:41:08 +0000", "timeEpoch": 1383648068000}
 
 
 def content_type_for(name: str) -> str:
@@ -61,6 +64,7 @@ def write_events(fixtures: Path = FIXTURES, events: Path = EVENTS) -> list[Path]
             content_type=content_type_for(fixture.name),
             request_id=f"sample-{fixture.stem}",
         )
+        event["requestContext"].update(SAMPLE_TIME)
         stem = fixture.name.replace(".curl.txt", "_curl").rsplit(".", 1)[0]
         target = events / f"{stem}.json"
         target.write_text(json.dumps(event, indent=2, ensure_ascii=False) + "\n")

@@ -12,7 +12,7 @@ from typing import Any
 
 from postbacks_cli.local_stacks import (
     TAG_BATCH_SIZE,
-    TAG_SECRET_PARAMETER,
+    TAG_URL_SECRET,
     StackError,
     StackResources,
     find_stack_resources,
@@ -40,7 +40,8 @@ REQUIRED_PROPERTIES = {
     "AWS::SQS::Queue": (),
     "AWS::S3::Bucket": (),
 }
-SECRET_PARAMETER = "SecretParameterName"  # noqa: S105 - the parameter's name, not a secret
+# moto's CloudFormation cannot create a secret: the local stack creates it with the value it is given.
+SECRET_TYPE = "AWS::SecretsManager::Secret"  # noqa: S105 - a resource type, not a secret
 
 
 def storage_template(template: dict[str, Any]) -> dict[str, Any]:
@@ -77,39 +78,37 @@ def storage_template(template: dict[str, Any]) -> dict[str, Any]:
     return local
 
 
-def secret_parameter_name(template: dict[str, Any], stack_name: str) -> str:
-    """The template's secret parameter name, moved under the stack's own path to keep stacks apart."""
-    default = parameter_defaults(template).get(SECRET_PARAMETER) or "/postbacks/url-secret"
-    return f"/{stack_name}/{str(default).rstrip('/').rsplit('/', 1)[-1]}"
+def secret_logical_id(template: dict[str, Any]) -> str:
+    """The template's URL secret (its one Secrets Manager secret)."""
+    found = [name for name, body in template["Resources"].items() if body.get("Type") == SECRET_TYPE]
+    if len(found) != 1:
+        raise StackError(f"expected one {SECRET_TYPE} in the template, found {found}")
+    return found[0]
 
 
 def create_stack_resources(template: Path, stack_name: str, secret: str, region: str | None = None) -> StackResources:
     """Create the template's table, bucket and queues as a moto stack, plus the URL secret."""
     region = resolve_region(region)
     document = load_template(template)
-    secret_name = secret_parameter_name(document, stack_name)
+    secret_logical_id(document)
     batch_size = worker_batch_size(document)
     local = storage_template(document)
-    parameters = []
-    if SECRET_PARAMETER in (local.get("Parameters") or {}):
-        parameters.append({"ParameterKey": SECRET_PARAMETER, "ParameterValue": secret_name})
+    # The template's secret has a generated value; locally it is the caller's, so tests and `make run` know it.
+    secrets = moto_client("secretsmanager", region)
+    secret_arn = secrets.create_secret(Name=f"{stack_name}/url-secret", SecretString=secret)["ARN"]
 
     cloudformation = moto_client("cloudformation", region)
     cloudformation.create_stack(
         StackName=stack_name,
         TemplateBody=json.dumps(local, default=str),
-        Parameters=parameters,
         Tags=[
-            {"Key": TAG_SECRET_PARAMETER, "Value": secret_name},
+            {"Key": TAG_URL_SECRET, "Value": secret_arn},
             {"Key": TAG_BATCH_SIZE, "Value": str(batch_size)},
         ],
     )
     stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
     if stack["StackStatus"] != "CREATE_COMPLETE":
         raise StackError(f"{stack_name}: {stack['StackStatus']} {stack.get('StackStatusReason', '')}")
-
-    # The real template expects the operator to create this SecureString; locally the stack does.
-    moto_client("ssm", region).put_parameter(Name=secret_name, Value=secret, Type="SecureString", Overwrite=True)
     return find_stack_resources(stack_name, region)
 
 
@@ -117,12 +116,11 @@ def local_names(template: dict[str, Any], resources: StackResources) -> Names:
     """What the template's !Refs mean in this local stack: its resources, and parameters as created."""
     cloudformation = moto_client("cloudformation", resources.region)
     listed = cloudformation.describe_stack_resources(StackName=resources.stack_name)["StackResources"]
-    parameters = parameter_defaults(template)
-    if SECRET_PARAMETER in parameters:
-        parameters[SECRET_PARAMETER] = resources.secret_parameter_name
+    created = {item["LogicalResourceId"]: item["PhysicalResourceId"] for item in listed}
+    created[secret_logical_id(template)] = resources.url_secret_arn  # a secret's Ref is its ARN
     return Names(
-        parameters=parameters,
-        resources={item["LogicalResourceId"]: item["PhysicalResourceId"] for item in listed},
+        parameters=parameter_defaults(template),
+        resources=created,
         region=resources.region,
         stack_name=resources.stack_name,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -25,11 +26,16 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class IngestRequest:
-    body: str | None
-    is_base64: bool
-    content_type: str | None
+    """What was posted: the body's bytes and the request's headers (names lower-cased)."""
+
+    body: bytes
+    headers: Mapping[str, str]
     request_id: str
     received_at: str | None = None  # set when replaying a kept body; otherwise now
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("content-type")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +65,7 @@ class Ingestor:
     def ingest(self, request: IngestRequest) -> IngestResult:
         received_at = request.received_at or timestamps.utc_now_iso()
         try:
-            raw = decoding.body_bytes(request.body, is_base64=request.is_base64, max_bytes=self.max_body_bytes)
+            raw = decoding.checked_body(request.body, self.max_body_bytes)
         except PostbackRejected as rejection:
             # Too large, empty or undecodable: there is nothing (or too much) to keep.
             return IngestResult(Outcome.REJECTED, rejection=rejection)

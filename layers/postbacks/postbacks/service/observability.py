@@ -1,11 +1,16 @@
-"""Powertools logging with personal data masked in every record, whoever logs it."""
+"""Powertools logging with personal data masked in every record, whoever logs it.
+
+Tracing is Lambda's own (`Tracing: Active`): each invocation's init, duration and errors, with no SDK
+in the code. The X-Ray SDK, which also traced each AWS call, is in maintenance (end of support
+2027-02-25), so AWS calls are timed by the metrics and the API's access log instead.
+"""
 
 from __future__ import annotations
 
-from functools import cache
+import logging
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 from postbacks.domain.privacy import mask
@@ -38,11 +43,13 @@ def make_logger() -> Logger:
     return Logger(logger_formatter=MaskingFormatter())
 
 
-@cache
-def trace_aws_calls(tracer: Tracer) -> None:
-    """Trace boto3 calls as X-Ray subsegments, from the first request on.
+def log_detail(logger: Logger, message: str, **extra: Any) -> None:
+    """A routine line (one per accepted postback): DEBUG, except in an invocation the sample rate picked.
 
-    Handlers create their Tracer with `auto_patch=False`: X-Ray's botocore patch imports botocore's client
-    machinery (about 60 ms), which only the first request needs, together with its first client.
+    Lambda's log-level filter (ApplicationLogLevel INFO) drops DEBUG lines whatever Powertools decides,
+    so a sampled invocation, where Powertools runs at DEBUG, writes this line at INFO to be seen at all.
     """
-    tracer.patch(["botocore"])
+    if logger.log_level <= logging.DEBUG:
+        logger.info(message, extra=extra)
+    else:
+        logger.debug(message, extra=extra)
