@@ -16,6 +16,7 @@ from pathlib import Path
 from tests.benchmarks import (
     campaign,
     cold_start,
+    cost,
     decode_parse,
     dynamodb_requests,
     footprint,
@@ -27,7 +28,7 @@ from tests.benchmarks.fakes import SECRET
 from tests.benchmarks.measure import ROOT, Section, progress
 from tests.benchmarks.wire import CountingMotoServer
 
-PARTS = ("cold", "parse", "warm", "requests", "campaign", "media", "footprint")
+PARTS = ("cold", "parse", "warm", "requests", "campaign", "cost", "media", "footprint")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
             sections.append(dynamodb_requests.run(server, resources))
         if "campaign" in parts:
             sections.append(campaign.run(server))
+        if "cost" in parts:
+            sections.extend(cost.run(server, resources))
         if "media" in parts:
             sections.append(media_memory.run(server.endpoint))
     if "footprint" in parts:

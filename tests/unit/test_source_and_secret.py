@@ -40,5 +40,5 @@ def test_a_source_outside_every_network_or_unreadable_is_refused() -> None:
 
 
 def test_a_malformed_cidr_is_named() -> None:
-    with pytest.raises(ValueError, match="'10.0.0.0/33'"):
+    with pytest.raises(ValueError, match=r"'10\.0\.0\.0/33'"):
         parse_networks("192.0.2.0/24,10.0.0.0/33")

@@ -83,8 +83,6 @@ class LocalFunction:
 LOCAL_OVERRIDES = {
     # The local media server and the tests' hosts are on loopback; a deployed worker never may fetch there.
     "MEDIA_ALLOW_LOOPBACK": "true",
-    # No X-Ray daemon runs here.
-    "POWERTOOLS_TRACE_DISABLED": "true",
 }
 
 

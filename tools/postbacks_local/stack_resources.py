@@ -80,7 +80,7 @@ def storage_template(template: dict[str, Any]) -> dict[str, Any]:
 
 def secret_logical_id(template: dict[str, Any]) -> str:
     """The template's URL secret (its one Secrets Manager secret)."""
-    found = [name for name, body in template["Resources"].items() if body.get("Type") == SECRET_TYPE]
+    found = [str(name) for name, body in template["Resources"].items() if body.get("Type") == SECRET_TYPE]
     if len(found) != 1:
         raise StackError(f"expected one {SECRET_TYPE} in the template, found {found}")
     return found[0]
