@@ -43,7 +43,8 @@ class Worker:
         except StorageRefused as refusal:
             # Refused for good (too large, invalid): kept for replay as if posted alone, and the job is done.
             alone = job.envelope_head + (job.raw or b"") + job.envelope_tail
-            request = IngestRequest(None, False, job.content_type, job.request_id, job.received_at)
+            headers = {"content-type": job.content_type} if job.content_type else {}
+            request = IngestRequest(alone, headers, job.request_id, job.received_at)
             kept = self.ingestor.refuse(alone, request, job.received_at, str(refusal))
             if kept.outcome is not Outcome.REJECTED:
                 raise StorageUnavailable("quarantine unavailable: the refused bundle item is retried") from refusal
