@@ -96,3 +96,11 @@ def test_scalar_text_is_the_json_text_of_a_scalar(value: Any, text: str | None) 
 
 def test_load_reads_utf16_json() -> None:
     assert json_fields.load('{"a": 1}'.encode("utf-16")) == [("a", "1")]
+
+
+def test_load_keeps_a_lone_surrogate_the_sender_encoded() -> None:
+    assert json_fields.load(b'"\xed\xa0\x80"') == "\ud800"
+
+
+def test_an_empty_string_deep_in_an_object_carries_nothing() -> None:
+    assert canonical(b'{"code": "N211", "o": {"a": "", "b": "1"}}') == [{**MO, "extra": {"o.b": "1"}}]
