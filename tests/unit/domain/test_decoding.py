@@ -152,3 +152,24 @@ def test_text_start_of_utf16_is_the_decoded_text() -> None:
 
 def test_text_start_without_a_bom_is_the_bytes_without_leading_blanks() -> None:
     assert decoding._strip_text_start(b"\n\xff\xfe") == b"\xff\xfe"
+
+
+def test_a_body_neither_xml_json_nor_form_is_read_in_the_content_types_charset() -> None:
+    assert decoding.payload(b'"caf\xe9"', "application/json; charset=latin-1").data == '"café"'.encode()
+    assert decoding.payload(b"caf\xe9", "text/plain; charset=latin-1").data == b"caf\xc3\xa9"
+
+
+def test_a_declared_encoding_in_an_xml_form_field_wins_over_the_header_charset() -> None:
+    document = '<?xml version="1.0" encoding="ISO-8859-1"?><A>é</A>'.encode("latin-1")
+    body = b"xml=" + document
+    assert decoding.payload(body, "application/x-www-form-urlencoded; charset=windows-1251").data == document
+
+
+def test_a_unicode_blank_before_utf16_json_does_not_hide_it() -> None:
+    body = b"\xfe\xff" + "\u3000{}".encode("utf-16-be")
+    assert decoding.payload(body, None).syntax is Syntax.JSON
+
+
+def test_a_utf16_body_of_odd_length_is_still_sniffed() -> None:
+    body = b"\xff\xfe" + "<A/>".encode("utf-16-le") + b"<"
+    assert decoding.payload(body, None).syntax is Syntax.XML

@@ -138,3 +138,15 @@ def test_numbering_a_taken_path_continues_where_it_stopped() -> None:
 @pytest.mark.parametrize(("tag", "local"), [("{urn:a}B", "B"), ("{a}{b}C", "C"), ("A}B", "A}B"), ("B", "B"), ("", "")])
 def test_the_local_name_drops_a_namespace_only(tag: str, local: str) -> None:
     assert fields.local_name(tag) == local
+
+
+def test_a_statuscode_that_replaced_code_is_not_replaced_by_another() -> None:
+    collector = Collector()
+    collector.value("CODE", "CODE", "N801")
+    collector.value("STATUSCODE", "STATUSCODE", "N802")
+    collector.value("STATUSCODE", "B/STATUSCODE", "N803")
+    assert collector.result() == {"code": "N802", "extra": {"CODE": "N801", "B/STATUSCODE": "N803"}}
+
+
+def test_a_tag_opening_a_namespace_it_never_closes_is_its_own_name() -> None:
+    assert fields.local_name("{abc") == "{abc"

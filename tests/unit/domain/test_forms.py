@@ -92,3 +92,17 @@ def test_text_without_a_field_name_and_equals_is_no_form(raw: bytes) -> None:
 def test_literal_end_is_just_after_the_last_closer_before_more_fields() -> None:
     raw = b"xml=<A><B/></A>&c=1"
     assert forms._literal_end(raw, 4) == 15
+
+
+def test_field_names_are_read_in_the_given_charset() -> None:
+    assert forms.parse_form(b"caf%E9=1", "latin-1") == Form(None, (("café", "1"),))
+
+
+def test_bytes_a_non_text_charset_cannot_read_are_bad_utf8() -> None:
+    with pytest.raises(PostbackRejected) as refused:
+        forms.parse_form(b"t=%E9", "base64")
+    assert refused.value.detail == "A form field is not valid UTF-8."
+
+
+def test_a_closer_before_the_xml_field_does_not_end_its_value() -> None:
+    assert forms.parse_form(b"a=>&xml=<A", None) == Form(b"<A", (("a", ">"),))

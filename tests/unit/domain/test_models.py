@@ -52,3 +52,7 @@ def test_a_value_in_extra_is_part_of_the_identity() -> None:
 
 def test_a_field_is_part_of_the_identity() -> None:
     assert postback(to="1").fingerprint() != postback(to="2").fingerprint()
+
+
+def test_canonical_values_are_plain_json_types() -> None:
+    assert {type(value) for value in postback(to="1").canonical().values()} == {str}

@@ -134,6 +134,7 @@ def test_blank_lines_before_the_declaration_are_not_content() -> None:
         (b"\xff\xfe<\x00", False),
         (b"\xfe\xff\x00<", False),
         (b" " * 100 + b'encoding="latin-1"', True),
+        (b" " * 92 + b'encoding="latin-1"', True),
     ],
 )
 def test_xml_is_checked_as_utf8_unless_a_bom_or_declaration_names_another_encoding(data: bytes, check: bool) -> None:
@@ -171,6 +172,18 @@ def test_a_json_object_is_sinch_json() -> None:
 
 def test_a_flat_form_is_the_form_dialect() -> None:
     assert canonical(b"code=N201&tracking-id=abc") == [{"dialect": "form", **N201, "tracking_id": "abc"}]
+    assert parsed(b"code=N201").bundled is False
+
+
+def test_a_bundle_is_in_its_roots_dialect() -> None:
+    raw = b"<postback><notification><code>N201</code></notification></postback>"
+    assert parsed(raw).dialect is Dialect.SINCH_XML
+
+
+def test_one_blank_before_the_declaration_is_not_content() -> None:
+    assert canonical(b' <?xml version="1.0"?><POSTBACK><CODE>N201</CODE></POSTBACK>') == [
+        {"dialect": "skycore_xml", **N201}
+    ]
 
 
 def test_fields_beside_an_xml_field_are_kept_under_the_form_prefix() -> None:

@@ -102,3 +102,65 @@ def test_an_element_whose_name_only_starts_like_notification_is_structure() -> N
 def test_attributes_on_a_postbacks_root_are_kept_by_their_local_name() -> None:
     raw = b'<POSTBACK xmlns:q="urn:q" q:v="2" w="3"><CODE>N201</CODE></POSTBACK>'
     assert canonical(raw) == [{**N201, "extra": {"@v": "2", "@w": "3"}}]
+
+
+def test_a_notification_nested_in_a_notification_is_kept_as_structure() -> None:
+    inner = b"<NOTIFICATION><TO>1</TO></NOTIFICATION>"
+    raw = b"<POSTBACK><NOTIFICATION><CODE>N201</CODE>" + inner + b"<X>2</X></NOTIFICATION></POSTBACK>"
+    assert canonical(raw) == [{**N201, "extra": {"NOTIFICATION/TO": "1", "X": "2"}}]
+
+
+def test_elements_after_the_body_are_read_too() -> None:
+    raw = b"<POSTBACK><CODE>N201</CODE><BODY><TEXT>hi</TEXT></BODY><TO>1</TO></POSTBACK>"
+    assert canonical(raw) == [{**N201, "text": "hi", "to": "1"}]
+
+
+def test_an_empty_leaf_carries_nothing() -> None:
+    assert canonical(b"<POSTBACK><CODE>N201</CODE><TO/></POSTBACK>") == [N201]
+
+
+def test_attributes_of_structure_are_kept_once() -> None:
+    raw = b'<POSTBACK><CODE>N201</CODE><LIST a="1"><I>b</I></LIST></POSTBACK>'
+    assert canonical(raw) == [{**N201, "extra": {"LIST@a": "1", "LIST/I": "b"}}]
+
+
+def test_text_before_an_inner_element_alone_is_mixed() -> None:
+    raw = b"<POSTBACK><CODE>N201</CODE><STATUSDETAILS>Recipient <B>blocked</B></STATUSDETAILS></POSTBACK>"
+    assert canonical(raw) == [
+        {
+            **N201,
+            "status_details": "Recipient blocked",
+            "extra": {"STATUSDETAILS": "Recipient", "STATUSDETAILS/B": "blocked"},
+        }
+    ]
+
+
+def test_mixed_text_for_a_field_already_taken_goes_to_extra_under_its_path() -> None:
+    second = b"<STATUSDETAILS>x <B>y</B></STATUSDETAILS>"
+    raw = b"<POSTBACK><CODE>N201</CODE><STATUSDETAILS>a</STATUSDETAILS>" + second + b"</POSTBACK>"
+    assert canonical(raw) == [
+        {
+            **N201,
+            "status_details": "a",
+            "extra": {"STATUSDETAILS": "x y", "STATUSDETAILS[1]": "x", "STATUSDETAILS/B": "y"},
+        }
+    ]
+
+
+def test_an_empty_file_is_no_item_and_an_inner_element_without_tail_adds_nothing() -> None:
+    raw = b"<POSTBACK><CODE>N211</CODE><CONTENT><FILE/><FILE>u<X>x</X></FILE></CONTENT></POSTBACK>"
+    assert canonical(raw) == [
+        {
+            **N201,
+            "code": "N211",
+            "kind": "sms_mo",
+            "status": "received",
+            "content": ["u"],
+            "extra": {"CONTENT/FILE/X": "x"},
+        }
+    ]
+
+
+def test_an_unknown_element_of_a_notification_is_kept_under_its_own_name() -> None:
+    raw = b"<POSTBACK><NOTIFICATION><CODE>N201</CODE><X>1</X></NOTIFICATION></POSTBACK>"
+    assert canonical(raw) == [{**N201, "extra": {"X": "1"}}]

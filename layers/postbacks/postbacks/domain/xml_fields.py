@@ -59,8 +59,6 @@ def _children(collector: Collector, element: Element, prefix: str, *, flatten_bo
         path = f"{prefix}{tag}"
         _text(collector, here, child.tail)
         folded = fold(tag)
-        if folded == "notification":
-            continue
         if child.attrib:
             _attributes(collector, child, path)
         # One level only: <BODY> inside <BODY> thousands deep is structure, kept in extra.
