@@ -87,7 +87,7 @@ def reset_cached_settings() -> None:
     from postbacks.service import settings
     from postbacks.storage import aws, secrets
 
-    settings.get_settings.cache_clear()
+    settings.clear()
     aws.reset_clients()
     aws.start_deadline(None)
     secrets.reset()

@@ -16,9 +16,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from postbacks.outbound.deadline import Deadline
 from postbacks.service.ingest import Stored
 from postbacks.service.observability import log_detail, make_logger
-from postbacks.service.settings import get_settings
+from postbacks.service.settings import worker_settings
 from postbacks.service.worker import Quarantined, Worker, worker_from_settings
 
+worker_settings()  # at init: a missing or malformed variable fails here, named
 logger = make_logger()
 metrics = Metrics()
 # A batch whose every record failed is still a partial response (all listed), not a function error:
@@ -32,7 +33,7 @@ failed_fetches: Counter[str] = Counter()
 
 @cache
 def worker() -> Worker:
-    return worker_from_settings(get_settings())
+    return worker_from_settings(worker_settings())
 
 
 def handle_record(record: SQSRecord, lambda_context: LambdaContext) -> None:

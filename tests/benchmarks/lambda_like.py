@@ -22,6 +22,8 @@ from tests.benchmarks.measure import LAYER, ROOT
 
 FUNCTIONS = {"ingest": "IngestFunction", "worker": "WorkerFunction"}
 PROBE = Path(__file__).with_name("probe.py")
+# The Lambda Python runtime ships boto3 and its dependencies; the layer does not (see its requirements.txt).
+RUNTIME_MODULES = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six"})
 
 
 def template() -> dict[str, Any]:
@@ -93,7 +95,7 @@ def probe_environment(target: str, resources: StackResources, endpoint: str, cod
         "BENCH_ROOT": str(ROOT),
         "BENCH_CODE_ROOT": str(code_root),
         "BENCH_SITE_PACKAGES": sysconfig.get_paths()["purelib"],
-        "BENCH_LAYER_MODULES": ",".join(sorted(layer_modules())),
+        "BENCH_LAYER_MODULES": ",".join(sorted(layer_modules() | RUNTIME_MODULES)),
     }
 
 

@@ -15,7 +15,7 @@ from tests.benchmarks.measure import ROOT, Section
 DOC = ROOT / "docs" / "performance.md"
 START = "<!-- results: written by `make bench`; edits between these markers are overwritten -->"
 END = "<!-- end of results -->"
-VERSIONS = ("boto3", "botocore", "aws-lambda-powertools", "aws-xray-sdk", "pydantic", "pydantic-core", "defusedxml")
+VERSIONS = ("boto3", "botocore", "aws-lambda-powertools", "pydantic", "pydantic-core", "defusedxml")
 
 
 def summary_table(sections: list[Section]) -> str:

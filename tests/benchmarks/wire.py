@@ -18,7 +18,7 @@ from tests.helpers import free_port
 
 Operation = tuple[str, str]  # (service, operation), e.g. ("dynamodb", "PutItem")
 
-_TARGET_PREFIXES = {"DynamoDB_20120810": "dynamodb", "AmazonSQS": "sqs", "AmazonSSM": "ssm"}
+_TARGET_PREFIXES = {"DynamoDB_20120810": "dynamodb", "AmazonSQS": "sqs", "secretsmanager": "secretsmanager"}
 _SCOPE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/")
 
 

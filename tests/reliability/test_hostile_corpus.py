@@ -132,7 +132,7 @@ POSTBACK_HEAD = b"<POSTBACK><ORIGIN>SMS_MT</ORIGIN><CODE>N201</CODE><TRACKINGID>
 def raise_body_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     # The settings' ceiling (1 MiB), read afresh: the ingest fixture's module has not built its ingestor yet.
     monkeypatch.setenv("MAX_BODY_BYTES", "1048576")
-    settings.get_settings.cache_clear()
+    settings.clear()
 
 
 def never_parse(monkeypatch: pytest.MonkeyPatch) -> None:

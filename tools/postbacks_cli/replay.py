@@ -92,7 +92,14 @@ class _AlreadyKept(Quarantine):
 
 
 def ingestor_for(target: Target) -> Ingestor:
-    settings = Settings(table_name=target.table(), bucket_name=target.bucket(), queue_url=target.queue())
+    # A replayed body was accepted once within the largest cap the settings allow; retention is not the CLI's to know.
+    settings = Settings(
+        table_name=target.table(),
+        bucket_name=target.bucket(),
+        queue_url=target.queue(),
+        retention_days=0,
+        max_body_bytes=1_048_576,
+    )
     return ingestor_from_settings(settings)
 
 

@@ -48,7 +48,8 @@ def record(metrics: Metrics, result: IngestResult) -> None:
     if result.outcome is Outcome.ACCEPTED:
         metrics.add_metric(name="PostbacksReceived", unit=MetricUnit.Count, value=len(result.codes))
         duplicates = sum(1 for item in result.stored if not item.new)
-        metrics.add_metric(name="Duplicates", unit=MetricUnit.Count, value=duplicates)
+        if duplicates:  # a zero is no data point to CloudWatch's sums, and costs bytes on every postback
+            metrics.add_metric(name="Duplicates", unit=MetricUnit.Count, value=duplicates)
         if len(set(result.codes)) == 1:
             metrics.add_dimensions(code=result.codes[0])
     elif result.outcome is Outcome.REJECTED and result.rejection is not None:

@@ -8,7 +8,7 @@ from postbacks.domain import timestamps
 from postbacks.domain.jobs import FetchJob, StoreJob, parse_job
 from postbacks.outbound.deadline import Deadline
 from postbacks.service.ingest import Ingestor, IngestRequest, Outcome, Stored, ingestor_from_settings
-from postbacks.service.settings import Settings
+from postbacks.service.settings import WorkerSettings
 from postbacks.storage import aws, keys, media
 from postbacks.storage.errors import StorageRefused, StorageUnavailable
 from postbacks.storage.store import PostbackStore
@@ -65,7 +65,7 @@ class Worker:
         return archived
 
 
-def worker_from_settings(settings: Settings) -> Worker:
+def worker_from_settings(settings: WorkerSettings) -> Worker:
     ingestor = ingestor_from_settings(settings)
     return Worker(
         ingestor=ingestor,

@@ -8,6 +8,7 @@ attempt raises `AttemptTooLate`, a BotoCoreError, so callers treat it as storage
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -76,12 +77,23 @@ def _refuse_late_attempt(service: str, **_: Any) -> None:
         raise AttemptTooLate(service=service)
 
 
+_creating = threading.Lock()
+
+
 @cache
-def _client(service: str) -> Any:
+def _session() -> Any:
     # Deferred to the first call: boto3 is the largest import of a cold start, and not every answer needs it.
     import boto3
 
-    client = boto3.session.Session().client(service, config=client_config())  # type: ignore[call-overload]
+    return boto3.session.Session()
+
+
+@cache
+def _client(service: str) -> Any:
+    # One session for every client: the second client reuses the first one's loaded endpoint and retry data.
+    # Creating clients from one session is not thread-safe (the local stack and the tests run threads).
+    with _creating:
+        client = _session().client(service, config=client_config())
     # before-send fires once per HTTP attempt, retries included.
     client.meta.events.register("before-send", lambda **kwargs: _refuse_late_attempt(service, **kwargs))
     return client
@@ -105,6 +117,7 @@ def secretsmanager() -> SecretsManagerClient:
 
 def reset_clients() -> None:
     _client.cache_clear()
+    _session.cache_clear()
 
 
 def is_not_found(error: ClientError) -> bool:
