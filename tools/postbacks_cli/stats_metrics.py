@@ -6,7 +6,7 @@ code list's (a failure whose exact outcome is in the vendor's text counts as "fa
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from postbacks.domain.codes import lookup
@@ -21,7 +21,7 @@ _PER_CALL = 500  # GetMetricData's limit of queries per request
 
 
 def collect(cloudwatch: CloudWatchClient, since: str, until: str | None, now: str) -> WindowStats:
-    start, end = _time(since), _time(until or now)
+    start, end = _time(since), _whole_minute(_time(until or now))
     period = _period(start, end)
     metrics = [
         metric
@@ -53,6 +53,12 @@ def collect(cloudwatch: CloudWatchClient, since: str, until: str | None, now: st
 
 def _time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _whole_minute(moment: datetime) -> datetime:
+    # CloudWatch keeps minute data points and drops a window's partial last second: end on the next minute.
+    floor = moment.replace(second=0, microsecond=0)
+    return floor if floor == moment else floor + timedelta(minutes=1)
 
 
 def _period(start: datetime, end: datetime) -> int:
