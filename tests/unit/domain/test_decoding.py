@@ -173,3 +173,21 @@ def test_a_unicode_blank_before_utf16_json_does_not_hide_it() -> None:
 def test_a_utf16_body_of_odd_length_is_still_sniffed() -> None:
     body = b"\xff\xfe" + "<A/>".encode("utf-16-le") + b"<"
     assert decoding.payload(body, None).syntax is Syntax.XML
+
+
+def test_a_body_up_to_the_cap_is_the_body() -> None:
+    assert decoding.checked_body(b" <A/>", max_bytes=5) == b" <A/>"
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason", "detail"),
+    [
+        (b"", Reason.EMPTY_BODY, "The request has no body."),
+        (b" \r\n\t ", Reason.EMPTY_BODY, "The request body is blank."),
+        (b"<A/>..", Reason.BODY_TOO_LARGE, "The body is larger than 5 bytes."),
+    ],
+)
+def test_an_empty_blank_or_oversized_body_is_refused(raw: bytes, reason: Reason, detail: str) -> None:
+    with pytest.raises(PostbackRejected) as refused:
+        decoding.checked_body(raw, max_bytes=5)
+    assert (refused.value.reason, refused.value.detail) == (reason, detail)
