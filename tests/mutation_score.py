@@ -18,12 +18,12 @@ KEPT_HEADING = "## Equivalent mutants"
 
 
 def survivors_by_function(mutmut: str) -> Counter[str]:
-    """Mutants not killed, by the function they mutate (`decoding.payload`)."""
+    """Mutants neither killed nor timed out, by the function they mutate (`decoding.payload`)."""
     listing = subprocess.run([mutmut, "results"], cwd=ROOT, check=True, capture_output=True, text=True).stdout
     counts: Counter[str] = Counter()
     for line in listing.splitlines():
         match = re.match(r"\s*postbacks\.domain\.(\w+)\.x_?(\S+?)__mutmut_\d+: (.+)", line)
-        if match and match.group(3) != "killed":
+        if match and match.group(3) not in ("killed", "timeout"):
             counts[f"{match.group(1)}.{match.group(2).replace('ǁ', '.').strip('.')} ({match.group(3)})"] += 1
     return counts
 
