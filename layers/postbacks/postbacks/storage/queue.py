@@ -9,12 +9,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from postbacks.domain.jobs import FetchJob, StoreJob, dump_job
 from postbacks.storage import aws
-from postbacks.storage.store import StorageUnavailable
+from postbacks.storage.store import StorageRefused, StorageUnavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 _BATCH = 10  # SQS's limit per SendMessageBatch
+# SQS's limit for one message and for a whole batch (bodies summed); over it the call fails every time.
+MAX_BATCH_BYTES = 262_144
 _ATTEMPTS = 3  # for entries a batch reports as failed; botocore already retries whole calls
 
 
@@ -25,8 +27,8 @@ class JobQueue:
 
     def send(self, jobs: Sequence[StoreJob | FetchJob]) -> int:
         client = self._client or aws.sqs()
-        for start in range(0, len(jobs), _BATCH):
-            pending = {str(i): dump_job(job) for i, job in enumerate(jobs[start : start + _BATCH])}
+        for batch in _batches([dump_job(job) for job in jobs]):
+            pending = {str(i): body for i, body in enumerate(batch)}
             for _ in range(_ATTEMPTS):
                 try:
                     answer = client.send_message_batch(
@@ -42,3 +44,19 @@ class JobQueue:
             if pending:
                 raise StorageUnavailable(f"queue: {len(pending)} job(s) not accepted after {_ATTEMPTS} attempts")
         return len(jobs)
+
+
+def _batches(bodies: Sequence[str]) -> list[list[str]]:
+    """Bodies in order, in batches within SQS's count and size limits; a body over the size limit is refused."""
+    batches: list[list[str]] = []
+    size = 0
+    for body in bodies:
+        length = len(body.encode("utf-8"))
+        if length > MAX_BATCH_BYTES:
+            raise StorageRefused(f"a queued job of {length} bytes is over SQS's {MAX_BATCH_BYTES} bytes")
+        if not batches or len(batches[-1]) == _BATCH or size + length > MAX_BATCH_BYTES:
+            batches.append([])
+            size = 0
+        batches[-1].append(body)
+        size += length
+    return batches
