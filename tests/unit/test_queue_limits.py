@@ -1,4 +1,4 @@
-"""SQS's hard limits are checked before the call: ten messages and 256 KiB per batch, 256 KiB per message."""
+"""SQS's hard limits are checked before the call: ten messages and 1 MiB per batch, 1 MiB per message."""
 
 from __future__ import annotations
 

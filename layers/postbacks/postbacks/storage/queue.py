@@ -15,8 +15,9 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 _BATCH = 10  # SQS's limit per SendMessageBatch
-# SQS's limit for one message and for a whole batch (bodies summed); over it the call fails every time.
-MAX_BATCH_BYTES = 262_144
+# SQS's limit (1 MiB since 2025, a new queue's default) for one message and for a whole batch, bodies
+# summed; over it the call fails every time.
+MAX_BATCH_BYTES = 1_048_576
 _ATTEMPTS = 3  # for entries a batch reports as failed; botocore already retries whole calls
 
 
