@@ -100,7 +100,7 @@ def test_a_deployed_stacks_stats_come_from_cloudwatch_metrics_not_the_table(
             Namespace="Postbacks",
             MetricData=[
                 {
-                    "MetricName": "PostbacksAccepted",
+                    "MetricName": "PostbacksReceived",
                     "Dimensions": [{"Name": "code", "Value": code}, {"Name": "service", "Value": "postbacks"}],
                     "Value": count,
                     "Unit": "Count",

@@ -1,7 +1,7 @@
 """`stats`: what happened in a time window: postbacks by code, status and operator, and the delivery rate.
 
 Where the figures come from (--source, default auto):
-  metrics  a deployed stack: the functions' CloudWatch metrics (PostbacksAccepted by code), no table reads.
+  metrics  a deployed stack: the functions' CloudWatch metrics (PostbacksReceived by code), no table reads.
            They count deliveries (a redelivery counts again), give a status per code (E1xx/E2xx as
            "failed": the vendor's text is not in a metric), and know no operator.
   table    the local stack (AWS_ENDPOINT_URL on this machine): every stored postback in the window, read

@@ -1,7 +1,8 @@
 """`stats` for a deployed stack, from the functions' CloudWatch metrics: no table reads.
 
-PostbacksAccepted is emitted per request with a `code` dimension; the status of each code is the
-code list's (a failure whose exact outcome is in the vendor's text counts as "failed").
+PostbacksReceived is emitted per request, with a `code` dimension set when the body carries one code;
+the status of each code is the code list's (a failure whose exact outcome is in the vendor's text counts
+as "failed").
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
 
 NAMESPACE = "Postbacks"  # POWERTOOLS_METRICS_NAMESPACE in template.yaml
-METRIC = "PostbacksAccepted"
+METRIC = "PostbacksReceived"
 _PER_CALL = 500  # GetMetricData's limit of queries per request
 
 
