@@ -218,4 +218,4 @@ def _request(raw: bytes, kept: KeptBody) -> IngestRequest:
 
 
 def _stored(result: IngestResult) -> tuple[dict[str, Any], ...]:
-    return tuple({"message_key": item.tracking_id, "code": item.code, "new": item.new} for item in result.stored)
+    return tuple({"message_key": item.message_key, "code": item.code, "new": item.new} for item in result.stored)

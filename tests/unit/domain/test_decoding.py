@@ -13,11 +13,11 @@ JSON = b'{"code": "N201"}'
 
 
 def test_a_body_starting_with_a_tag_is_raw_xml_whatever_the_content_type() -> None:
-    assert decoding.payload(XML, "application/json") == Payload(Syntax.XML, XML, "raw")
+    assert decoding.payload(XML, "application/json") == Payload(Syntax.XML, XML)
 
 
 def test_a_body_starting_with_a_brace_is_raw_json_whatever_the_content_type() -> None:
-    assert decoding.payload(JSON, "application/xml") == Payload(Syntax.JSON, JSON, "raw")
+    assert decoding.payload(JSON, "application/xml") == Payload(Syntax.JSON, JSON)
 
 
 def test_a_body_starting_with_a_bracket_is_json() -> None:
@@ -25,22 +25,22 @@ def test_a_body_starting_with_a_bracket_is_json() -> None:
 
 
 def test_leading_blanks_do_not_hide_the_first_character() -> None:
-    assert decoding.payload(b"  \n" + JSON, None) == Payload(Syntax.JSON, b"  \n" + JSON, "raw")
+    assert decoding.payload(b"  \n" + JSON, None) == Payload(Syntax.JSON, b"  \n" + JSON)
 
 
 def test_a_utf8_bom_before_json_is_json() -> None:
     body = b"\xef\xbb\xbf" + JSON
-    assert decoding.payload(body, None) == Payload(Syntax.JSON, body, "raw")
+    assert decoding.payload(body, None) == Payload(Syntax.JSON, body)
 
 
 def test_a_utf16_le_bom_before_json_is_json() -> None:
     body = b"\xff\xfe" + " {}".encode("utf-16-le")
-    assert decoding.payload(body, None) == Payload(Syntax.JSON, body, "raw")
+    assert decoding.payload(body, None) == Payload(Syntax.JSON, body)
 
 
 def test_a_utf16_be_bom_before_json_is_json() -> None:
     body = b"\xfe\xff" + "{}".encode("utf-16-be")
-    assert decoding.payload(body, None) == Payload(Syntax.JSON, body, "raw")
+    assert decoding.payload(body, None) == Payload(Syntax.JSON, body)
 
 
 def test_a_utf16_be_bom_before_a_tag_is_xml() -> None:
@@ -49,31 +49,29 @@ def test_a_utf16_be_bom_before_a_tag_is_xml() -> None:
 
 
 def test_text_neither_tag_brace_nor_form_is_json_under_a_json_content_type() -> None:
-    assert decoding.payload(b"true", "Application/JSON; charset=utf-8") == Payload(Syntax.JSON, b"true", "raw")
+    assert decoding.payload(b"true", "Application/JSON; charset=utf-8") == Payload(Syntax.JSON, b"true")
 
 
 def test_text_neither_tag_brace_nor_form_is_xml_without_a_json_content_type() -> None:
-    assert decoding.payload(b"true", "text/plain") == Payload(Syntax.XML, b"true", "raw")
-    assert decoding.payload(b"true", None) == Payload(Syntax.XML, b"true", "raw")
-    assert decoding.payload(b"true", "") == Payload(Syntax.XML, b"true", "raw")
+    assert decoding.payload(b"true", "text/plain") == Payload(Syntax.XML, b"true")
+    assert decoding.payload(b"true", None) == Payload(Syntax.XML, b"true")
+    assert decoding.payload(b"true", "") == Payload(Syntax.XML, b"true")
 
 
 def test_a_flat_form_is_its_fields() -> None:
     assert decoding.payload(b"code=N201&to=15551234567", None) == Payload(
-        Syntax.FORM, b"", "form", (("code", "N201"), ("to", "15551234567"))
+        Syntax.FORM, b"", (("code", "N201"), ("to", "15551234567"))
     )
 
 
 def test_an_xml_form_field_is_the_postback_the_other_fields_beside_it() -> None:
     body = b"token=abc&xml=%3CPOSTBACK%3E%3CCODE%3EN201%3C%2FCODE%3E%3C%2FPOSTBACK%3E"
-    assert decoding.payload(body, "application/x-www-form-urlencoded") == Payload(
-        Syntax.XML, XML, "form", (("token", "abc"),)
-    )
+    assert decoding.payload(body, "application/x-www-form-urlencoded") == Payload(Syntax.XML, XML, (("token", "abc"),))
 
 
 def test_a_json_document_in_the_xml_form_field_is_json() -> None:
     body = b"xml=+%7B%22code%22%3A%22N201%22%7D"
-    assert decoding.payload(body, None) == Payload(Syntax.JSON, b' {"code":"N201"}', "form", ())
+    assert decoding.payload(body, None) == Payload(Syntax.JSON, b' {"code":"N201"}')
 
 
 def test_a_json_array_in_the_xml_form_field_is_json() -> None:

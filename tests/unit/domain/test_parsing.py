@@ -234,5 +234,5 @@ def test_a_refusal_in_a_bundle_names_the_notification() -> None:
 
 
 def test_the_payloads_syntax_alone_picks_the_parser() -> None:
-    body = parsing.parse(Payload(Syntax.FORM, b"<POSTBACK/>", "form", (("code", "N201"),)))
+    body = parsing.parse(Payload(Syntax.FORM, b"<POSTBACK/>", (("code", "N201"),)))
     assert body.dialect is Dialect.FORM

@@ -20,7 +20,6 @@ class Syntax(StrEnum):
 class Payload:
     syntax: Syntax
     data: bytes  # UTF-8, or bytes whose BOM or XML declaration names their encoding
-    wrapping: str  # "raw" or "form": how the sender put it on the wire
     # A flat form's fields; beside an `xml` field, the form's other fields.
     fields: tuple[tuple[str, str], ...] = ()
 
@@ -51,25 +50,25 @@ def payload(raw: bytes, content_type: str | None) -> Payload:
     charset = _charset(content_type)
     start = _strip_text_start(raw)[:1]
     if start == b"<":
-        return Payload(Syntax.XML, _as_utf8(raw, charset, xml=True), "raw")
+        return Payload(Syntax.XML, _as_utf8(raw, charset, xml=True))
     if start in (b"{", b"["):
-        return Payload(Syntax.JSON, _as_utf8(raw, charset, xml=False), "raw")
+        return Payload(Syntax.JSON, _as_utf8(raw, charset, xml=False))
     if forms.looks_like_form(raw):
         return _from_form(raw, charset)
     if _is_json_type(content_type):
-        return Payload(Syntax.JSON, _as_utf8(raw, charset, xml=False), "raw")
-    return Payload(Syntax.XML, _as_utf8(raw, charset, xml=True), "raw")
+        return Payload(Syntax.JSON, _as_utf8(raw, charset, xml=False))
+    return Payload(Syntax.XML, _as_utf8(raw, charset, xml=True))
 
 
 def _from_form(raw: bytes, charset: str | None) -> Payload:
     form = forms.parse_form(raw, charset)
     if form.postback is None:
-        return Payload(Syntax.FORM, b"", "form", form.fields)
+        return Payload(Syntax.FORM, b"", form.fields)
     if not form.postback.strip():
         raise PostbackRejected(Reason.EMPTY_BODY, "The xml form field is empty.")
     is_json = _strip_text_start(form.postback)[:1] in (b"{", b"[")
     syntax = Syntax.JSON if is_json else Syntax.XML
-    return Payload(syntax, _as_utf8(form.postback, charset, xml=not is_json), "form", form.fields)
+    return Payload(syntax, _as_utf8(form.postback, charset, xml=not is_json), form.fields)
 
 
 def _as_utf8(data: bytes, charset: str | None, *, xml: bool) -> bytes:

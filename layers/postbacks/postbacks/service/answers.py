@@ -29,7 +29,7 @@ def answer(result: IngestResult) -> tuple[int, dict[str, Any]]:
         body: dict[str, Any] = {"status": "accepted", "stored": len(result.stored), "duplicates": duplicates}
         if result.queued:
             body["queued"] = result.queued
-        tracking_ids = sorted({item.tracking_id for item in result.stored})
+        tracking_ids = sorted({item.message_key for item in result.stored})
         if tracking_ids:
             body["tracking_ids"] = tracking_ids
         return 200, body

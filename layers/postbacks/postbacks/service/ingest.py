@@ -40,7 +40,7 @@ class IngestRequest:
 
 @dataclass(frozen=True, slots=True)
 class Stored:
-    tracking_id: str
+    message_key: str
     code: str
     new: bool
 
