@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import queue
+import re
 import socket
 import subprocess
 import sys
@@ -14,10 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 
 from postbacks.domain import decoding, parsing
+from postbacks.domain.errors import PostbackRejected, Reason
 from postbacks.storage.store import PostbackStore
 from postbacks_cli.local_stacks import StackResources
+from postbacks_local.lambda_events import failed_message_ids, sqs_event
 from postbacks_local.runtime import Handler, load_handler
 from postbacks_local.sample_events import api_event, content_type_for
 
@@ -154,3 +158,100 @@ class RecordingHandler:
         if isinstance(self.result, Exception):
             raise self.result
         return self.result
+
+
+# --- the work queue, driven as Lambda's SQS poller does ---
+
+
+def queue_arn(url: str) -> str:
+    attributes = boto3.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+    return attributes["Attributes"]["QueueArn"]
+
+
+def deliver_once(stack: StackResources, worker: Invoke, *, release_failed: bool = False) -> tuple[int, set[str]]:
+    """One receive and one worker call; returns how many messages came and the ids the worker reported failed.
+
+    Succeeded messages are deleted. Failed ones stay on the queue: invisible until their timeout, as on SQS, or
+    visible again at once with `release_failed` (their timeout, elapsed).
+    """
+    sqs = boto3.client("sqs")
+    messages = sqs.receive_message(
+        QueueUrl=stack.queue_url, MaxNumberOfMessages=stack.worker_batch_size, AttributeNames=["All"]
+    ).get("Messages", [])
+    if not messages:
+        return 0, set()
+    ids = [message["MessageId"] for message in messages]
+    failed = failed_message_ids(worker(sqs_event(messages, queue_arn(stack.queue_url), stack.region)), ids)
+    for message in messages:
+        if message["MessageId"] not in failed:
+            sqs.delete_message(QueueUrl=stack.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        elif release_failed:
+            sqs.change_message_visibility(
+                QueueUrl=stack.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
+    return len(messages), failed
+
+
+def drain(stack: StackResources, worker: Invoke, rounds: int = 100, until_empty: bool = True) -> list[str]:
+    """Feed the queue to the worker until it is empty; returns the ids of the messages it reported failed.
+
+    A failed message stays on the queue (deleted only on success), so `until_empty` means "no failures left".
+    """
+    failures: list[str] = []
+    for _ in range(rounds):
+        received, failed = deliver_once(stack, worker)
+        if not received:
+            if until_empty:
+                return failures
+            continue
+        failures.extend(failed)
+    if until_empty:
+        raise AssertionError("the queue never drained")
+    return failures
+
+
+# --- rewriting the vendor's examples; the hostile corpus; lines printed at the end of a run ---
+
+HOSTILE = ROOT / "tests" / "fixtures" / "hostile"
+
+# Lines the tests want printed at the end of the run (the load test's figures), see conftest.py.
+REPORT_LINES: list[str] = []
+
+
+ALL_SEEDS: list[Path] = sorted(SEEDS.iterdir())
+
+
+_XML_TRACKING_ID = re.compile(rb"(<(TRACKINGID|tracking-id)>)[^<]*(</\2>)")
+_JSON_TRACKING_ID = re.compile(rb'("tracking-id"\s*:\s*")[^"]*(")')
+
+
+def with_tracking_id(raw: bytes, tracking_id: str) -> bytes:
+    """A seed example rewritten to carry another tracking id (a different message, same shape)."""
+    new = tracking_id.encode()
+    rewritten, count = _XML_TRACKING_ID.subn(lambda m: m.group(1) + new + m.group(3), raw)
+    if not count:
+        rewritten, count = _JSON_TRACKING_ID.subn(lambda m: m.group(1) + new + m.group(2), raw)
+    if not count:
+        raise ValueError("the example has no tracking id")
+    return rewritten
+
+
+def has_tracking_id(raw: bytes) -> bool:
+    return bool(_XML_TRACKING_ID.search(raw) or _JSON_TRACKING_ID.search(raw))
+
+
+# --- bytes through the domain, as ingest sends them ---
+
+
+def parsed(raw: bytes, content_type: str | None = None) -> parsing.ParsedBody:
+    return parsing.parse(decoding.payload(raw, content_type))
+
+
+def canonical(raw: bytes, content_type: str | None = None) -> list[dict[str, Any]]:
+    return [postback.canonical() for postback in parsed(raw, content_type).postbacks]
+
+
+def refusal(raw: bytes, content_type: str | None = None) -> tuple[Reason, str]:
+    with pytest.raises(PostbackRejected) as refused:
+        parsed(raw, content_type)
+    return refused.value.reason, refused.value.detail

@@ -262,3 +262,15 @@ def trusted(certificate: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None
     pinned.tls_context.cache_clear()
     yield
     pinned.tls_context.cache_clear()
+
+
+class RecordingServer(MediaServer):
+    """A content host that answers every request with `status` and `body`, and remembers the paths asked for."""
+
+    def __init__(self, status: int = 200, body: bytes = b"canary") -> None:
+        super().__init__()
+        self.status = status
+        self.body = body
+
+    def route(self, handler: BaseHTTPRequestHandler) -> None:
+        self._send(handler, self.status, self.body, content_type="image/gif")

@@ -9,11 +9,10 @@ import boto3
 
 from postbacks_cli.local_stacks import StackResources
 from tests import helpers
-from tests.helpers import Invoke, seed
+from tests.helpers import Invoke, drain, seed
 from tests.moto.conftest import Tap
 from tests.moto.media_server import SMALL_BODY, MediaServer
 from tests.moto.test_worker import mms_mo
-from tests.queue_drain import drain
 
 
 def post(ingest: Invoke, name: str) -> None:

@@ -15,9 +15,8 @@ from postbacks.storage.store import PostbackStore
 from postbacks_cli.local_stacks import StackResources
 from postbacks_local.lambda_events import LambdaContext
 from tests import helpers
-from tests.helpers import Invoke, load_function
+from tests.helpers import Invoke, deliver_once, load_function
 from tests.moto.media_server import MediaServer
-from tests.queue_drain import deliver_once
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -13,9 +13,8 @@ from postbacks.storage.store import PostbackStore
 from postbacks_cli.local_stacks import StackResources
 from postbacks_local.lambda_events import sqs_event
 from tests import helpers
-from tests.helpers import Invoke
+from tests.helpers import Invoke, drain, queue_arn
 from tests.moto.media_server import SMALL_BODY, MediaServer, generated
-from tests.queue_drain import drain, queue_arn
 
 
 def post(ingest: Invoke, body: bytes) -> dict[str, Any]:

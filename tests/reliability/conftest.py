@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.reliability.support import REPORT_LINES, RecordingServer
+from tests.helpers import REPORT_LINES
+from tests.moto.media_server import RecordingServer
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from postbacks.domain.jobs import StoreJob, dump_job, parse_job
 from postbacks.domain.models import Postback
 from postbacks.service import api_request
 from postbacks.storage import keys
-from tests.reliability.support import ALL_SEEDS, HOSTILE
+from tests.helpers import ALL_SEEDS, HOSTILE
 
 MAX_BODY_BYTES = 524_288  # the functions' default
 SCALE = max(1, int(os.environ.get("POSTBACKS_FUZZ_SCALE", "1")))

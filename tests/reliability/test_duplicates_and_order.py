@@ -28,11 +28,11 @@ from tests.helpers import (
     WELL_FORMED_SEEDS,
     Invoke,
     content_type_of,
+    drain,
     post,
     save_seed,
     stored_events,
 )
-from tests.queue_drain import drain
 from tests.reliability.fuzzing import examples
 
 # --- duplicates -----------------------------------------------------------------------------------------

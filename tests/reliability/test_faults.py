@@ -26,10 +26,9 @@ from postbacks_cli import dlq
 from postbacks_cli.local_stacks import StackResources
 from postbacks_cli.output import Exit
 from postbacks_cli.replay import Result, replay_one
-from tests import queue_drain
-from tests.helpers import Invoke, free_port, kept_keys, post, seed, stored_events
-from tests.queue_drain import drain
-from tests.reliability.support import RecordingServer
+from tests import helpers
+from tests.helpers import Invoke, drain, free_port, kept_keys, post, seed, stored_events
+from tests.moto.media_server import RecordingServer
 
 SEED_NAMES = ["000_sms_mt_n201.xml", "001_mms_mt_n102_binary.xml", "002_device_n501.xml", "004_sms_mo_n211.xml"]
 
@@ -256,7 +255,7 @@ def mms_mo(url: str, tracking_id: str = "MMS_MO_faults") -> bytes:
 
 def deliver_once(stack: StackResources, worker: Invoke) -> tuple[int, set[str]]:
     # A failed message comes back at once: its visibility timeout, elapsed.
-    return queue_drain.deliver_once(stack, worker, release_failed=True)
+    return helpers.deliver_once(stack, worker, release_failed=True)
 
 
 def archived_states(stack: StackResources, tracking_id: str = "MMS_MO_faults") -> list[str]:

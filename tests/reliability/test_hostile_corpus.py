@@ -18,8 +18,8 @@ from postbacks.domain import parsing
 from postbacks.service import settings
 from postbacks_cli.local_stacks import StackResources
 from postbacks_local.sample_events import api_event
-from tests.helpers import SECRET, Invoke, kept_keys, post, stored_events
-from tests.reliability.support import HOSTILE, RecordingServer
+from tests.helpers import HOSTILE, SECRET, Invoke, kept_keys, post, stored_events
+from tests.moto.media_server import RecordingServer
 
 XML = "text/xml"
 JSON = "application/json"

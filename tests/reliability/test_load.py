@@ -17,8 +17,15 @@ import requests
 
 from postbacks_cli.local_stacks import StackResources
 from postbacks_local.api import ApiEmulator
-from tests.helpers import SECRET, WELL_FORMED_SEEDS, content_type_of, stored_events
-from tests.reliability.support import REPORT_LINES, has_tracking_id, with_tracking_id
+from tests.helpers import (
+    REPORT_LINES,
+    SECRET,
+    WELL_FORMED_SEEDS,
+    content_type_of,
+    has_tracking_id,
+    stored_events,
+    with_tracking_id,
+)
 
 COUNT = int(os.environ.get("POSTBACKS_LOAD_COUNT", "300"))
 THREADS = 8

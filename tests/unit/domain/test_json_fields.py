@@ -9,7 +9,7 @@ import pytest
 from postbacks.domain import json_fields
 from postbacks.domain.fields import Collector
 from postbacks.domain.json_fields import Number
-from tests.unit.domain.support import canonical
+from tests.helpers import canonical
 
 MO = {"dialect": "sinch_json", "code": "N211", "kind": "sms_mo", "status": "received"}
 

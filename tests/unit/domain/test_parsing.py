@@ -8,7 +8,7 @@ from postbacks.domain import parsing
 from postbacks.domain.decoding import Payload, Syntax
 from postbacks.domain.errors import Reason
 from postbacks.domain.models import Dialect
-from tests.unit.domain.support import canonical, parsed, refusal
+from tests.helpers import canonical, parsed, refusal
 
 N201 = {"code": "N201", "kind": "sms_mt", "status": "sent"}
 

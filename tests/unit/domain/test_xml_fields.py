@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.unit.domain.support import canonical
+from tests.helpers import canonical
 
 N201 = {"dialect": "skycore_xml", "code": "N201", "kind": "sms_mt", "status": "sent"}
 
