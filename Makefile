@@ -31,9 +31,10 @@ run: setup
 	PORT=$(PORT) $(PY) -m postbacks_local.local_stack
 
 ## The test suite, against a moto server over HTTP: unit, reliability and (against the local stack,
-## or a deployed one when AWS_SAM_STACK_NAME is set) integration tests.
+## or a deployed one when AWS_SAM_STACK_NAME is set) integration tests. Work stealing keeps both cores busy
+## to the end: a few fuzz tests take far longer than the rest.
 test: setup
-	$(PY) -m pytest -n auto
+	$(PY) -m pytest -n auto --dist worksteal
 
 test-unit: setup
 	$(PY) -m pytest tests/unit
