@@ -130,25 +130,63 @@ def test_a_code_that_never_fails_is_not_listed_by_time(
     assert "not a failure code" in capsys.readouterr().err
 
 
-def test_status_filters_a_number_query(filled: StackResources, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(filled, "list", "--number", "16501112222", "--status", "sent", "--json") == 0
-
-    assert [line["code"] for line in json_lines(capsys.readouterr().out)] == ["N101"]
+# A second MMS to the same number, a day later, only sent so far.
+SECOND = "U0VDT05EXzE="
 
 
-def test_since_and_until_bound_the_index_sort_key(filled: StackResources, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(filled, "list", "--number", "16501112222", "--since", "2012-06-07T12:27:30Z", "--json") == 0
-    assert [line["code"] for line in json_lines(capsys.readouterr().out)] == ["N102"]
+@pytest.fixture
+def numbered(filled: StackResources) -> StackResources:
+    later = (
+        seed("001_mms_mt_n101_binary.xml")
+        .replace(b"TU1TXzU5Nzg3OQ==", SECOND.encode())
+        .replace(b"2012-06-07T07:27:29-05:00", b"2012-06-08T07:00:00-05:00")
+    )
+    save_seed(PostbackStore(filled.table_name), later)
+    return filled
 
-    assert run(filled, "list", "--number", "16501112222", "--until", "2012-06-07T12:27:30Z", "--json") == 0
-    assert [line["code"] for line in json_lines(capsys.readouterr().out)] == ["N101"]
+
+def test_a_number_lists_its_messages_with_their_status_now(
+    numbered: StackResources, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(numbered, "list", "--number", "16501112222", "--json") == 0
+
+    lines = json_lines(capsys.readouterr().out)
+    # Newest first; the delivery receipt is in no index, its message shows up through its send report.
+    assert [(line["message_key"], line["code"]) for line in lines] == [(SECOND, "N101"), ("TU1TXzU5Nzg3OQ==", "N101")]
+    assert [(line["message_status"], line["message_code"]) for line in lines] == [
+        ("sent", "N101"),
+        ("delivered", "N102"),
+    ]
 
 
-def test_a_bare_until_date_includes_that_whole_day(filled: StackResources, capsys: pytest.CaptureFixture[str]) -> None:
-    window = ("--since", "2012-06-07", "--until", "2012-06-07")
-    assert run(filled, "list", "--number", "16501112222", *window, "--json") == 0
+def test_status_filters_a_number_query_by_each_messages_status_now(
+    numbered: StackResources, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(numbered, "list", "--number", "16501112222", "--status", "delivered", "--json") == 0
+    assert [line["message_key"] for line in json_lines(capsys.readouterr().out)] == ["TU1TXzU5Nzg3OQ=="]
 
-    assert sorted(line["code"] for line in json_lines(capsys.readouterr().out)) == ["N101", "N102"]
+    assert run(numbered, "list", "--number", "16501112222", "--status", "sent", "--json") == 0
+    assert [line["message_key"] for line in json_lines(capsys.readouterr().out)] == [SECOND]
+
+    assert run(numbered, "list", "--number", "16501112222", "--code", "N102", "--json") == 0
+    assert [line["message_key"] for line in json_lines(capsys.readouterr().out)] == ["TU1TXzU5Nzg3OQ=="]
+
+
+def test_since_and_until_bound_the_index_sort_key(numbered: StackResources, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(numbered, "list", "--number", "16501112222", "--since", "2012-06-07T13:00:00Z", "--json") == 0
+    assert [line["message_key"] for line in json_lines(capsys.readouterr().out)] == [SECOND]
+
+    assert run(numbered, "list", "--number", "16501112222", "--until", "2012-06-07T13:00:00Z", "--json") == 0
+    assert [line["message_key"] for line in json_lines(capsys.readouterr().out)] == ["TU1TXzU5Nzg3OQ=="]
+
+
+def test_a_bare_until_date_includes_that_whole_day(
+    numbered: StackResources, capsys: pytest.CaptureFixture[str]
+) -> None:
+    window = ("--since", "2012-06-08", "--until", "2012-06-08")
+    assert run(numbered, "list", "--number", "16501112222", *window, "--json") == 0
+
+    assert [line["message_key"] for line in json_lines(capsys.readouterr().out)] == [SECOND]
 
 
 def test_relative_since_leaves_out_older_events(filled: StackResources, capsys: pytest.CaptureFixture[str]) -> None:
@@ -157,15 +195,29 @@ def test_relative_since_leaves_out_older_events(filled: StackResources, capsys: 
     assert capsys.readouterr().out == ""
 
 
-def test_newest_comes_first_and_full_reads_the_whole_postback(
-    filled: StackResources, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert run(filled, "list", "--number", "16501112222", "--json") == 0
-    assert [line["code"] for line in json_lines(capsys.readouterr().out)] == ["N102", "N101"]
+def test_full_reads_the_whole_postback(numbered: StackResources, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(numbered, "list", "--number", "16501112222", "--limit", "1", "--full", "--json") == 0
 
-    assert run(filled, "list", "--number", "16501112222", "--limit", "1", "--full", "--json") == 0
     (line,) = json_lines(capsys.readouterr().out)
-    assert (line["code"], line["operator_id"], line["handset"]) == ("N102", "0001570", "motol7c")
+    assert (line["message_key"], line["code"], line["mms_id"], line["operator_id"]) == (SECOND, "N101", "39597", "0001570")
+
+
+def test_failures_say_whether_their_message_was_delivered_after_all(
+    failures: StackResources, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = PostbackStore(failures.table_name)
+    late_receipt = (
+        seed("001_mms_mt_n102_binary.xml")
+        .replace(b"TU1TXzU5Nzg3OQ==", b"TU1TXzU5Nzg3Nw==")
+        .replace(b"2012-06-07T07:27:34-05:00", b"2030-01-01T00:00:00Z")
+    )
+    save_seed(store, late_receipt)
+
+    assert run(failures, "list", "--code", "E101", "--since", "2026-11-22", "--until", "2026-11-22") == 0
+
+    header, row = capsys.readouterr().out.splitlines()
+    assert header.split()[:6] == ["EVENT", "AT", "MESSAGE", "CODE", "STATUS", "NOW"]
+    assert row.split()[2:5] == ["E101", "failed", "delivered"]
 
 
 def test_list_prints_a_table_with_a_header(filled: StackResources, capsys: pytest.CaptureFixture[str]) -> None:

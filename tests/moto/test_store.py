@@ -119,15 +119,21 @@ def test_sms_mo_gets_a_deterministic_key_and_is_found_by_its_sender(store: Postb
 
 
 def test_subscriber_listing_is_newest_first_and_time_bounded(store: PostbackStore) -> None:
-    store.save(seed("001_mms_mt_n101_binary.xml"), RECEIVED)
-    store.save(seed("001_mms_mt_n102_binary.xml"), RECEIVED)
+    later = with_code(seed("001_mms_mt_n101_binary.xml"), "N101", "Message Sent", "2012-06-08T07:00:00-05:00")
+    for postback in (seed("001_mms_mt_n101_binary.xml"), seed("001_mms_mt_n102_binary.xml")):
+        store.save(postback, RECEIVED)
+    store.save(later.model_copy(update={"tracking_id": "LATER"}), RECEIVED)
     hits = list(store.by_subscriber("16501112222"))
-    assert [hit.code for hit in hits] == ["N102", "N101"]
-    bounded = list(store.by_subscriber("16501112222", since="2012-06-07T12:27:30.000Z"))
-    assert [hit.code for hit in bounded] == ["N102"]
-    event = store.event(hits[0])
+    # The delivery receipt is filed under no number: its send report stands for the message.
+    assert [(hit.message_key, hit.code) for hit in hits] == [("LATER", "N101"), ("TU1TXzU5Nzg3OQ==", "N101")]
+    bounded = list(store.by_subscriber("16501112222", since="2012-06-07T13:00:00.000Z"))
+    assert [hit.message_key for hit in bounded] == ["LATER"]
+    event = store.event(hits[1])
     assert event is not None
-    assert event.fields["status"] == "delivered"
+    assert event.fields["status"] == "sent"
+    current = store.current("TU1TXzU5Nzg3OQ==")
+    assert current is not None
+    assert current.fields["status"] == "delivered"
 
 
 def test_failures_are_listed_by_window_and_code(store: PostbackStore) -> None:

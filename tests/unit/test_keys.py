@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -44,11 +45,20 @@ def test_generated_keys_stand_for_no_tracking_id() -> None:
 
 
 def test_subscriber_is_the_mt_recipient_and_the_mo_sender_never_the_shortcode() -> None:
-    mt = postback(code="N102", tracking_id="t", to="16501112222", **{"from": "60856"})
+    mt = postback(code="N101", tracking_id="t", to="16501112222", **{"from": "60856"})
+    failed = postback(code="E102", tracking_id="t", to="16501112222", **{"from": "60856"})
     mo = postback(code="N211", to="60856", **{"from": "16311112222"})
     subscription = postback(code="N301", mobile="16502223333", **{"from": "60856"})
-    assert (keys.subscriber(mt), keys.subscriber(mo)) == ("16501112222", "16311112222")
+    assert (keys.subscriber(mt), keys.subscriber(failed)) == ("16501112222", "16501112222")
+    assert keys.subscriber(mo) == "16311112222"
     assert keys.subscriber(subscription) == "16502223333"
+
+
+@pytest.mark.parametrize("code", ["N102", "N202", "N502"])
+def test_a_delivery_receipt_is_filed_under_no_number(code: str) -> None:
+    receipt = postback(code=code, tracking_id="t", to="16501112222", **{"from": "60856"})
+    assert receipt.status == "delivered"
+    assert keys.subscriber(receipt) is None
 
 
 def test_a_campaigns_failures_spread_over_every_shard() -> None:

@@ -59,17 +59,22 @@ def parser() -> argparse.ArgumentParser:
     list_cmd = commands.add_parser(
         "list",
         parents=[common],
-        help="postbacks of a subscriber number, or failures in a window (index queries; newest first)",
+        help="a subscriber number's messages with their status now, or failures in a window (newest first)",
         description=listing.__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     list_cmd.add_argument("--number", help="a subscriber's number: MT recipient, MO sender, subscription mobile")
-    list_cmd.add_argument("--code", type=str.upper, help="postback code, e.g. E102: filters --number, or failures")
+    list_cmd.add_argument(
+        "--code",
+        type=str.upper,
+        help="postback code, e.g. E102: with --number, of each message's status now; alone, failures",
+    )
     list_cmd.add_argument(
         "--status",
         choices=[status.value for status in Status],
         metavar="STATUS",
-        help="failed, rejected, expired, not_supported, encoding_failed (alone: failures index); any with --number",
+        help="failed, rejected, expired, not_supported, encoding_failed (alone: failures index); any with --number "
+        "(each message's status now)",
     )
     _window(list_cmd, since_default=None)
     list_cmd.add_argument("--limit", type=_positive, help="at most this many postbacks")

@@ -1,7 +1,9 @@
 """`list`: postbacks by subscriber number, or failures in a time window; newest first, never a scan.
 
   --number N                 index by_subscriber: MT `to`, MO `from`, subscription `mobile` (never a shortcode);
-                             --since/--until bound it, --code/--status filter its hits.
+                             delivery receipts are not indexed: a message shows up through its send report or
+                             failure, and each line says the message's status now (one Query per message);
+                             --since/--until bound it, --code/--status keep messages whose status now is that.
   --status S / --code C      alone: index by_failure (failures only: failed, rejected, expired, not_supported,
                              encoding_failed), one query per day and shard of the window (--since, default 24h).
   saveMMS results by MMS id: `postbacks show '~mms:<id>'` (the table's own key).
@@ -17,7 +19,7 @@ from itertools import islice
 from typing import Any
 
 from postbacks.domain import codes, status
-from postbacks.storage.store import IndexHit, PostbackStore
+from postbacks.storage.store import IndexHit, PostbackStore, StoredEvent
 from postbacks_cli import output, when
 from postbacks_cli.messages import operator
 from postbacks_cli.output import Exit, Progress, StreamingTable
@@ -29,16 +31,16 @@ FAILURE_WINDOW = "24h"
 
 def run(store: PostbackStore, args: argparse.Namespace) -> int:
     if args.number:
-        hits: Iterable[IndexHit] = _filtered(
-            store.by_subscriber(args.number, since=args.since, until=args.until), args.code, args.status
-        )
+        found = _with_status_now(store, store.by_subscriber(args.number, since=args.since, until=args.until))
+        hits: Iterable[Listed] = _filtered(found, args.code, args.status)
     elif args.status or args.code:
         refusal = _not_a_failure(args.status, args.code)
         if refusal:
             output.error(refusal)
             return Exit.USAGE
         filters = {name: value for name, value in (("status", args.status), ("code", args.code)) if value}
-        hits = store.failures(since=args.since or when.since(FAILURE_WINDOW), until=args.until, filters=filters)
+        failures = store.failures(since=args.since or when.since(FAILURE_WINDOW), until=args.until, filters=filters)
+        hits = _with_status_now(store, failures)
     else:
         output.error("list needs --number N, or --status / --code of a failure (each served by an index)")
         return Exit.USAGE
@@ -58,18 +60,41 @@ def _not_a_failure(wanted_status: str | None, code: str | None) -> str | None:
     return None
 
 
-def _filtered(hits: Iterable[IndexHit], code: str | None, wanted_status: str | None) -> Iterator[IndexHit]:
-    # code and status are projected into the index: filtering here reads nothing more.
+Listed = tuple[IndexHit, StoredEvent | None]  # an index hit and the postback deciding its message's status now
+
+
+def _with_status_now(store: PostbackStore, hits: Iterable[IndexHit]) -> Iterator[Listed]:
+    """Each hit with its message's deciding postback: one Query per message, however many of its hits follow."""
+    deciding: dict[str, StoredEvent | None] = {}
     for hit in hits:
-        if (code is None or hit.code == code) and (wanted_status is None or hit.status == wanted_status):
-            yield hit
+        if hit.message_key not in deciding:
+            deciding[hit.message_key] = store.current(hit.message_key)
+        yield hit, deciding[hit.message_key]
 
 
-def _print(store: PostbackStore, hits: Iterable[IndexHit], as_json: bool, full: bool, progress: Progress) -> None:
+def _filtered(listed: Iterable[Listed], code: str | None, wanted_status: str | None) -> Iterator[Listed]:
+    # A number's delivery receipts are not in the index: "delivered" is asked of each message's status now.
+    for hit, now in listed:
+        fields = now.fields if now is not None else {"code": hit.code, "status": hit.status}
+        if (code is None or fields.get("code") == code) and (wanted_status in (None, fields.get("status"))):
+            yield hit, now
+
+
+def _print(store: PostbackStore, listed: Iterable[Listed], as_json: bool, full: bool, progress: Progress) -> None:
     rows = StreamingTable(
-        (("EVENT AT", 27), ("MESSAGE", 35), ("CODE", 4), ("STATUS", 13), ("TO", 13), ("FROM", 13), ("OPERATOR", 0))
+        (
+            ("EVENT AT", 27),
+            ("MESSAGE", 35),
+            ("CODE", 4),
+            ("STATUS", 13),
+            ("NOW", 13),
+            ("TO", 13),
+            ("FROM", 13),
+            ("OPERATOR", 0),
+        )
     )
-    for hit in hits:
+    for hit, now in listed:
+        status_now = now.fields.get("status") if now is not None else None
         fields: dict[str, Any] = {"code": hit.code, "status": hit.status}
         received_at = None
         if full:
@@ -79,6 +104,8 @@ def _print(store: PostbackStore, hits: Iterable[IndexHit], as_json: bool, full: 
         progress.clear()
         if as_json:
             document = {"message_key": hit.message_key, "event_id": hit.event_id, "event_at": hit.event_at, **fields}
+            if now is not None:
+                document |= {"message_status": status_now, "message_code": now.fields.get("code")}
             output.json_line(document | ({"received_at": received_at} if received_at else {}))
             continue
         rows.row(
@@ -87,6 +114,7 @@ def _print(store: PostbackStore, hits: Iterable[IndexHit], as_json: bool, full: 
                 hit.message_key,
                 fields.get("code"),
                 fields.get("status"),
+                status_now,
                 fields.get("to"),
                 fields.get("from"),
                 operator(fields),
