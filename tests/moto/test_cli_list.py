@@ -199,7 +199,8 @@ def test_full_reads_the_whole_postback(numbered: StackResources, capsys: pytest.
     assert run(numbered, "list", "--number", "16501112222", "--limit", "1", "--full", "--json") == 0
 
     (line,) = json_lines(capsys.readouterr().out)
-    assert (line["message_key"], line["code"], line["mms_id"], line["operator_id"]) == (SECOND, "N101", "39597", "0001570")
+    wanted = (SECOND, "N101", "39597", "0001570")
+    assert (line["message_key"], line["code"], line["mms_id"], line["operator_id"]) == wanted
 
 
 def test_failures_say_whether_their_message_was_delivered_after_all(
