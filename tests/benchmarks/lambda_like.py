@@ -73,8 +73,8 @@ def layer_modules() -> set[str]:
 
 
 def probe_environment(target: str, resources: StackResources, endpoint: str, code_root: Path) -> dict[str, str]:
-    """What a fresh execution environment of `target` sees (the boto3 baseline gets the ingest function's)."""
-    function = "ingest" if target == "baseline" else target
+    """What a fresh execution environment of `target` sees (the baseline and the floor get the ingest function's)."""
+    function = "ingest" if target in ("baseline", "floor") else target
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "LANG": "C.UTF-8",

@@ -1,6 +1,6 @@
 """Run in a fresh interpreter: import a handler the way Lambda does, invoke it, write the figures as JSON.
 
-    python -S probe.py cold OUT TARGET [FIRST]   TARGET: baseline, ingest or worker; FIRST: a request (JSON)
+    python -S probe.py cold OUT TARGET [FIRST]   TARGET: baseline, floor, ingest or worker; FIRST: a request (JSON)
     python -S probe.py warm OUT EVENTS ROUNDS    the ingest handler, its storage swapped for in-memory fakes
 
 The parent runs it with `python -S` and sets the environment (see cold_start.py): nothing is loaded
@@ -69,7 +69,7 @@ def _prepare(target: str) -> None:
     allowed = os.environ.get("BENCH_LAYER_MODULES")
     if allowed:
         sys.meta_path.insert(0, _LayerOnly(set(allowed.split(",")), site_packages))
-    if target != "baseline":
+    if target in ("ingest", "worker"):
         code = os.environ["BENCH_CODE_ROOT"]
         # Lambda puts the function's folder first, then the layer (/opt/python).
         sys.path[:0] = [f"{code}/functions/{target}", f"{code}/layers/postbacks"]
@@ -104,6 +104,31 @@ def _accepted(target: str, result: "Any") -> bool:
     return result == {"batchItemFailures": []}
 
 
+def _floor() -> "Any":
+    """What the house requires of any handler: Powertools' resolver, logger and metrics, pydantic with one model.
+
+    boto3 waits for the first request, as in the handlers: init holds the libraries alone.
+    """
+    from aws_lambda_powertools import Logger, Metrics
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+    from pydantic import BaseModel
+
+    class Minimal(BaseModel):
+        key: str
+
+    Logger(service="floor")
+    Metrics(namespace="floor")
+    APIGatewayHttpResolver()
+
+    def first(request: "dict[str, Any]") -> None:
+        import boto3
+
+        Minimal(key=request["Item"]["pk"]["S"])
+        boto3.client("dynamodb").put_item(**request)
+
+    return first
+
+
 def cold(target: str, out: str, first_path: str | None) -> None:
     _prepare(target)
     started = time.perf_counter()
@@ -111,6 +136,8 @@ def cold(target: str, out: str, first_path: str | None) -> None:
         import boto3
 
         client = boto3.client("dynamodb")
+    elif target == "floor":
+        floor_request = _floor()
     else:
         import importlib
 
@@ -128,6 +155,9 @@ def cold(target: str, out: str, first_path: str | None) -> None:
         started = time.perf_counter()
         if target == "baseline":
             client.put_item(**request)
+            ok = True
+        elif target == "floor":
+            floor_request(request)
             ok = True
         else:
             result = handler.lambda_handler(request, _Context())
