@@ -164,8 +164,8 @@ def run(server: CountingMotoServer, resources: StackResources) -> Section:
         Figure(
             "DynamoDB write units per DLR (N102), from the stored item's size",
             f"{units.total} WRU (item {units.item_bytes} B, index entries {list(units.index_entries)} B)",
-            "<= 2",
-            units.total <= 2,
+            "= 1",
+            units.total == 1,
         )
     )
     lines += [
