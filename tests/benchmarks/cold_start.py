@@ -22,11 +22,13 @@ from postbacks_cli.local_stacks import StackResources
 from postbacks_local.lambda_events import sqs_event
 from postbacks_local.sample_events import api_event
 from tests.benchmarks.fakes import SECRET
-from tests.benchmarks.lambda_like import memory_mb, probe_environment, run_probe
+from tests.benchmarks.lambda_like import lambda_tree, memory_mb, probe_environment, run_probe
 from tests.benchmarks.measure import SEEDS, Figure, Section, median, progress, spread
 
-TARGETS = ("baseline", "floor", "ingest", "worker")
+# "ingest-uncompiled": the ingest handler on a layer without bytecode, as `sam build`'s pip builder made it.
+TARGETS = ("baseline", "floor", "ingest", "worker", "ingest-uncompiled")
 HANDLERS = ("ingest", "worker")
+PROBED_AS = {"ingest-uncompiled": "ingest"}
 BUDGET = 1.0  # handler init / baseline init
 FIRST_REQUEST_BUDGET = 1.5  # handler init + first request / baseline init + one PutItem
 # The first postback a new ingest environment serves, and the bundle item a new worker stores.
@@ -51,7 +53,8 @@ def first_request(target: str, resources: StackResources, run: int) -> dict[str,
     if target in ("baseline", "floor"):
         item = {"pk": {"S": f"bench:{target}:{run}"}, "sk": {"S": "MSG"}}
         return {"TableName": resources.table_name, "Item": item}
-    if target == "ingest":
+    if target in ("ingest", "ingest-uncompiled"):
+        run += 100_000 if target != "ingest" else 0
         body = (SEEDS / DLR_SEED).read_bytes().replace(DLR_TRACKING_ID, f"BENCH{run:06d}".encode())
         return api_event(body, secret=SECRET, content_type="text/xml", request_id=f"bench-cold-{run}")
     from postbacks.domain import decoding, parsing
@@ -71,10 +74,27 @@ def first_request(target: str, resources: StackResources, run: int) -> dict[str,
     return sqs_event([message], queue_arn, resources.region)
 
 
+def environments(resources: StackResources, endpoint: str, code_root: Path, folder: Path) -> dict[str, dict[str, str]]:
+    """Each process's environment: the handlers and the floor run on the deployed layout, built afresh here."""
+    compiled = lambda_tree(code_root, folder / "compiled")
+    uncompiled = lambda_tree(code_root, folder / "uncompiled", compiled=False)
+    trees = {
+        "floor": {"BENCH_LAYER": compiled["layer"]},
+        "ingest": {"BENCH_LAYER": compiled["layer"], "BENCH_FUNCTION": compiled["ingest"]},
+        "worker": {"BENCH_LAYER": compiled["layer"], "BENCH_FUNCTION": compiled["worker"]},
+        "ingest-uncompiled": {"BENCH_LAYER": uncompiled["layer"], "BENCH_FUNCTION": uncompiled["ingest"]},
+    }
+    return {
+        target: probe_environment(PROBED_AS.get(target, target), resources, endpoint, code_root) | trees.get(target, {})
+        for target in TARGETS
+    }
+
+
 def measure(resources: StackResources, endpoint: str, rounds: int, code_root: Path) -> ColdRuns:
     runs = ColdRuns()
-    environments = {target: probe_environment(target, resources, endpoint, code_root) for target in TARGETS}
     with tempfile.TemporaryDirectory(prefix="bench-cold-") as folder:
+        progress("cold start: building the deployed layout")
+        environment = environments(resources, endpoint, code_root, Path(folder))
         for number in range(-1, rounds):  # round -1 warms the page cache and is not counted
             turn = number % len(TARGETS)
             order = TARGETS[turn:] + TARGETS[:turn]  # who goes first changes every round
@@ -82,9 +102,11 @@ def measure(resources: StackResources, endpoint: str, rounds: int, code_root: Pa
             for target in order:
                 request = Path(folder) / f"{target}-{number}.json"
                 request.write_text(json.dumps(first_request(target, resources, number + 1)))
-                figures = run_probe("cold", [target, str(request)], environments[target])
+                figures = run_probe("cold", [PROBED_AS.get(target, target), str(request)], environment[target])
                 if not figures.get("ok"):
                     raise RuntimeError(f"{target}: the first request failed: {figures.get('result')}")
+                if figures["not_from_layer"]:
+                    raise RuntimeError(f"{target} imported {figures['not_from_layer']} from outside the layout")
                 if number < 0:
                     continue
                 runs.init_s[target].append(figures["init_s"])
@@ -98,6 +120,10 @@ def section(runs: ColdRuns, rounds: int) -> Section:
     figures = []
     lines = [
         f"Fresh `python -S` per run, {rounds} rounds, median (min-max) in ms; ratios are medians of per-round ratios.",
+        "The handlers and the floor run on the deployed layout (`lambda_like.lambda_tree`: the layer compiled by",
+        "`build_layer.compile_tree`, nothing writable, so no bytecode is cached); the baseline's boto3 is",
+        "precompiled, as the Lambda runtime's is. `ingest-uncompiled` is the ingest handler on the layer without",
+        "bytecode, as the runtime's pip build makes it.",
         "",
         "| process | import + init | / baseline | init + first request | / baseline | boto3 at init | peak RSS |",
         "| --- | ---: | ---: | ---: | ---: | --- | ---: |",
@@ -111,6 +137,7 @@ def section(runs: ColdRuns, rounds: int) -> Section:
         name = {
             "baseline": "baseline: boto3 + DynamoDB client (+ 1 PutItem)",
             "floor": "floor: Powertools resolver, logger, metrics + pydantic; boto3 at first request",
+            "ingest-uncompiled": "ingest handler, layer without bytecode",
         }.get(target, f"{target} handler")
         lines.append(
             f"| {name} | {median(init_ms):.0f} ({spread(init_ms)}) | {init_ratio:.2f}x "
@@ -121,6 +148,11 @@ def section(runs: ColdRuns, rounds: int) -> Section:
             figures.append(Figure("cold import + init, floor / baseline", f"{init_ratio:.2f}x: the required libraries"))
             figures.append(
                 Figure("cold init + first request, floor / baseline + PutItem", f"{total_ratio:.2f}x: the same")
+            )
+        if target == "ingest-uncompiled":
+            compiled = median(runs.ratios(runs.total_s, "ingest", target))
+            figures.append(
+                Figure("cold init + first request, ingest / ingest on a layer without bytecode", f"{compiled:.2f}x")
             )
         if target not in HANDLERS:
             continue

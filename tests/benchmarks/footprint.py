@@ -16,12 +16,12 @@ MB = 1024 * 1024
 
 
 def _package(relative: Path) -> str:
-    """The package a file belongs to: `python/botocore/data/...` -> botocore; dist-info joins its package."""
+    """The package a file belongs to: `python/pydantic/main.pyc` -> pydantic; dist-info joins its package."""
     parts = relative.parts[1:] if relative.parts[:1] == ("python",) else relative.parts
     top = parts[0] if len(parts) > 1 else relative.name
     if top.endswith(".dist-info"):
         top = top.split("-")[0]
-    return top.removesuffix(".py").lower()
+    return top.removesuffix(".pyc").removesuffix(".py").lower()
 
 
 def _zipped_size(files: list[Path]) -> int:
@@ -37,7 +37,7 @@ def run() -> Section:
         note = "No `.aws-sam/build/PostbacksLayer`: run `make build` first for the layer's size."
         return Section("Layer size", [Figure("layer size unzipped", "not built", f"<= {LIMIT_MB} MB")], note)
     progress("layer size")
-    files = sorted(path for path in BUILT_LAYER.rglob("*") if path.is_file() and "__pycache__" not in path.parts)
+    files = sorted(path for path in BUILT_LAYER.rglob("*") if path.is_file())  # its bytecode included
     sizes: Counter[str] = Counter()
     for path in files:
         sizes[_package(path.relative_to(BUILT_LAYER))] += path.stat().st_size

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -19,6 +21,9 @@ from postbacks_cli.local_stacks import StackResources
 from postbacks_local.stack_resources import function_environments
 from postbacks_local.template import load_template
 from tests.benchmarks.measure import LAYER, ROOT
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 FUNCTIONS = {"ingest": "IngestFunction", "worker": "WorkerFunction"}
 PROBE = Path(__file__).with_name("probe.py")
@@ -72,6 +77,42 @@ def layer_modules() -> set[str]:
     return modules
 
 
+def build_layer_module() -> ModuleType:
+    """layers/postbacks/build_layer.py, the build's own code (a script beside the layer, not a package)."""
+    spec = importlib.util.spec_from_file_location("build_layer", LAYER / "build_layer.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def lambda_tree(code_root: Path, folder: Path, *, compiled: bool = True) -> dict[str, str]:
+    """The deployed layout, for this machine: /opt/python as `sam build` makes it, and each function's folder.
+
+    The layer's packages are the dev virtualenv's copies (same pins, native code for this CPU) plus the code,
+    compiled by the build's own `compile_tree`; `compiled=False` is the layer as it was before the build
+    compiled it. Returns the folders by name: "layer", "ingest", "worker".
+    """
+    site_packages = Path(sysconfig.get_paths()["purelib"])
+    layer = folder / "opt-python"
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for module in sorted(layer_modules() - {"postbacks"}):
+        if (site_packages / module).is_dir():
+            shutil.copytree(site_packages / module, layer / module, ignore=skip)
+        elif (site_packages / f"{module}.py").is_file():
+            layer.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(site_packages / f"{module}.py", layer / f"{module}.py")
+    shutil.copytree(code_root / "layers" / "postbacks" / "postbacks", layer / "postbacks", ignore=skip)
+    if compiled:
+        build_layer_module().compile_tree(layer)
+    folders = {"layer": str(layer)}
+    for function in FUNCTIONS:
+        shutil.copytree(code_root / "functions" / function, folder / function, ignore=skip)
+        folders[function] = str(folder / function)
+    return folders
+
+
 def probe_environment(target: str, resources: StackResources, endpoint: str, code_root: Path) -> dict[str, str]:
     """What a fresh execution environment of `target` sees (the baseline and the floor get the ingest function's)."""
     function = "ingest" if target in ("baseline", "floor") else target
@@ -96,6 +137,7 @@ def probe_environment(target: str, resources: StackResources, endpoint: str, cod
         "BENCH_CODE_ROOT": str(code_root),
         "BENCH_SITE_PACKAGES": sysconfig.get_paths()["purelib"],
         "BENCH_LAYER_MODULES": ",".join(sorted(layer_modules() | RUNTIME_MODULES)),
+        "BENCH_RUNTIME_MODULES": ",".join(sorted(RUNTIME_MODULES)),
     }
 
 

@@ -69,7 +69,13 @@ def _prepare(target: str) -> None:
     allowed = os.environ.get("BENCH_LAYER_MODULES")
     if allowed:
         sys.meta_path.insert(0, _LayerOnly(set(allowed.split(",")), site_packages))
-    if target in ("ingest", "worker"):
+    layer = os.environ.get("BENCH_LAYER")
+    if layer and target != "baseline":
+        # The deployed layout (lambda_like.lambda_tree); /opt and /var/task are read-only: no bytecode is cached.
+        sys.dont_write_bytecode = True
+        function = os.environ.get("BENCH_FUNCTION")
+        sys.path[:0] = [function, layer] if function else [layer]
+    elif target in ("ingest", "worker"):
         code = os.environ["BENCH_CODE_ROOT"]
         # Lambda puts the function's folder first, then the layer (/opt/python).
         sys.path[:0] = [f"{code}/functions/{target}", f"{code}/layers/postbacks"]
@@ -167,7 +173,18 @@ def cold(target: str, out: str, first_path: str | None) -> None:
         if not ok:
             figures["result"] = repr(result)[:2000]
     figures["max_rss_kb"] = _peak_rss_kb()
+    figures["not_from_layer"] = _not_from_layer()
     _write_json(out, figures)
+
+
+def _not_from_layer() -> "list[str]":
+    """Layer packages that were imported from anywhere but the deployed layout under test (should be none)."""
+    layer, allowed = os.environ.get("BENCH_LAYER"), os.environ.get("BENCH_LAYER_MODULES", "")
+    if not layer:
+        return []
+    names = (set(allowed.split(",")) - set(os.environ.get("BENCH_RUNTIME_MODULES", "").split(","))) | {"postbacks"}
+    files = {name: getattr(sys.modules[name], "__file__", None) or "" for name in names if name in sys.modules}
+    return sorted(name for name, file in files.items() if not file.startswith(layer))
 
 
 def warm(out: str, events_path: str, rounds: int) -> None:
