@@ -3,7 +3,7 @@
     python3.13 build_layer.py ARTIFACTS_DIR        (what `sam build` runs, through this folder's Makefile)
 
 Lambda mounts a layer read-only at /opt, so Python cannot cache what it compiles there: a layer without
-bytecode compiles every module it imports at every cold start (about 300 ms of a 500 ms ingest cold start
+bytecode compiles every module it imports at every cold start (about 340 ms of a 740 ms ingest cold start
 on the build machine; see docs/performance.md). Every module is compiled here instead, as unchecked-hash
 pycs: a zip does not keep the modification times a timestamp pyc is checked against. The dependencies
 ship as bytecode alone, which keeps the layer within its 12 MB; `postbacks` keeps its sources beside its
