@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import queue
 import re
@@ -12,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import boto3
@@ -255,3 +257,13 @@ def refusal(raw: bytes, content_type: str | None = None) -> tuple[Reason, str]:
     with pytest.raises(PostbackRejected) as refused:
         parsed(raw, content_type)
     return refused.value.reason, refused.value.detail
+
+
+def build_layer_module() -> ModuleType:
+    """layers/postbacks/build_layer.py, the layer build's own code (a script beside the layer, not a package)."""
+    spec = importlib.util.spec_from_file_location("build_layer", ROOT / "layers" / "postbacks" / "build_layer.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

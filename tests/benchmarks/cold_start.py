@@ -54,7 +54,7 @@ def first_request(target: str, resources: StackResources, run: int) -> dict[str,
         item = {"pk": {"S": f"bench:{target}:{run}"}, "sk": {"S": "MSG"}}
         return {"TableName": resources.table_name, "Item": item}
     if target in ("ingest", "ingest-uncompiled"):
-        run += 100_000 if target != "ingest" else 0
+        run += 100_000 if target == "ingest-uncompiled" else 0  # its own tracking ids: every write is new
         body = (SEEDS / DLR_SEED).read_bytes().replace(DLR_TRACKING_ID, f"BENCH{run:06d}".encode())
         return api_event(body, secret=SECRET, content_type="text/xml", request_id=f"bench-cold-{run}")
     from postbacks.domain import decoding, parsing

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.metadata
-import importlib.util
 import json
 import os
 import shutil
@@ -12,7 +11,7 @@ import sys
 import sysconfig
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -21,9 +20,7 @@ from postbacks_cli.local_stacks import StackResources
 from postbacks_local.stack_resources import function_environments
 from postbacks_local.template import load_template
 from tests.benchmarks.measure import LAYER, ROOT
-
-if TYPE_CHECKING:
-    from types import ModuleType
+from tests.helpers import build_layer_module
 
 FUNCTIONS = {"ingest": "IngestFunction", "worker": "WorkerFunction"}
 PROBE = Path(__file__).with_name("probe.py")
@@ -75,16 +72,6 @@ def layer_modules() -> set[str]:
                 continue
             modules.add(top.removesuffix(".py").split(".")[0])
     return modules
-
-
-def build_layer_module() -> ModuleType:
-    """layers/postbacks/build_layer.py, the build's own code (a script beside the layer, not a package)."""
-    spec = importlib.util.spec_from_file_location("build_layer", LAYER / "build_layer.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def lambda_tree(code_root: Path, folder: Path, *, compiled: bool = True) -> dict[str, str]:

@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import marshal
 import sys
 import uuid
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-from tests.helpers import ROOT
+from tests.helpers import ROOT, build_layer_module
 
 BUILT_LAYER = ROOT / ".aws-sam" / "build" / "PostbacksLayer" / "python"
 HASH_BASED_UNCHECKED = 0b01  # PEP 552 flags: hash-based, source never checked
-
-
-def build_layer() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("build_layer", ROOT / "layers" / "postbacks" / "build_layer.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def write(path: Path, text: str) -> None:
@@ -49,7 +38,7 @@ def tree(tmp_path: Path) -> tuple[Path, str, str]:
 
 def test_dependencies_become_sourceless_bytecode_and_the_code_keeps_its_sources(tree: tuple[Path, str, str]) -> None:
     root, dependency, own = tree
-    compiled = build_layer().compile_tree(root, keep_sources=(own,), shown_as="/opt/python")
+    compiled = build_layer_module().compile_tree(root, keep_sources=(own,), shown_as="/opt/python")
 
     assert compiled == 3
     assert sorted(path.name for path in (root / dependency).iterdir()) == ["__init__.pyc", "sub.pyc"]
@@ -63,7 +52,7 @@ def test_the_compiled_tree_imports_without_writing_anything(
     tree: tuple[Path, str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root, dependency, own = tree
-    build_layer().compile_tree(root, keep_sources=(own,))
+    build_layer_module().compile_tree(root, keep_sources=(own,))
     before = sorted(root.rglob("*"))
     monkeypatch.setattr(sys, "dont_write_bytecode", True)
     monkeypatch.syspath_prepend(str(root))
