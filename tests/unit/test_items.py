@@ -9,7 +9,7 @@ import yaml
 
 from postbacks.domain import decoding, parsing
 from postbacks.domain.models import Postback
-from postbacks.storage import codec, fragments
+from postbacks.storage import codec, fragments, keys
 from tests.benchmarks.item_size import INDEX_ENTRY_OVERHEAD, index_entry, item_size, write_units
 from tests.helpers import ROOT, SEEDS
 
@@ -50,9 +50,14 @@ def units_of(item: dict[str, Any]) -> int:
 
 def test_a_typical_dlr_fits_one_kb_and_costs_one_write_unit() -> None:
     raw, postback = seed("001_mms_mt_n102_binary.xml")
-    item = codec.postback_item(postback, RECEIVED, raw)
+    item = codec.postback_item(postback, RECEIVED, raw, message_indexed=True)
     assert item_size(codec.serialise(item)) <= 1024
-    assert units_of(item) == 1  # the table alone: a delivery receipt enters no index
+    assert units_of(item) == 1  # the table alone: its message is in the index through its send report
+
+
+def test_a_receipt_alone_enters_the_number_index() -> None:
+    raw, postback = seed("001_mms_mt_n102_binary.xml")
+    assert codec.postback_item(postback, RECEIVED, raw)["subscriber"] == keys.subscriber(postback)
 
 
 def test_a_send_report_costs_two_write_units_the_table_and_the_subscriber_index() -> None:

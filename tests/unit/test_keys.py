@@ -55,10 +55,13 @@ def test_subscriber_is_the_mt_recipient_and_the_mo_sender_never_the_shortcode() 
 
 
 @pytest.mark.parametrize("code", ["N102", "N202", "N502"])
-def test_a_delivery_receipt_is_filed_under_no_number(code: str) -> None:
+def test_a_delivery_receipt_is_indexed_only_when_alone(code: str) -> None:
     receipt = postback(code=code, tracking_id="t", to="16501112222", **{"from": "60856"})
     assert receipt.status == "delivered"
-    assert keys.subscriber(receipt) is None
+    assert keys.subscriber(receipt) == "16501112222"
+    assert keys.indexed_only_when_alone(receipt)
+    assert not keys.indexed_only_when_alone(postback(code="N101", tracking_id="t", to="16501112222"))
+    assert not keys.indexed_only_when_alone(postback(code=code, tracking_id="t"))
 
 
 def test_a_campaigns_failures_spread_over_every_shard() -> None:
@@ -77,7 +80,7 @@ def test_media_objects_are_per_postback_not_per_message() -> None:
 def test_undated_postback_sorts_first_of_its_rank() -> None:
     from postbacks.domain.status import Precedence
 
-    undated = keys.postback_sk(Precedence(20, "", "f" * 32))
-    dated = keys.postback_sk(Precedence(20, "0001-01-01T00:00:00.000000Z", "0" * 32))
-    sent = keys.postback_sk(Precedence(10, "9999-12-31T23:59:59.999999Z", "f" * 32))
+    undated = keys.postback_sk(Precedence(20, "", 17, "f" * 32))
+    dated = keys.postback_sk(Precedence(20, "0001-01-01T00:00:00.000000Z", 0, "0" * 32))
+    sent = keys.postback_sk(Precedence(10, "9999-12-31T23:59:59.999999Z", 17, "f" * 32))
     assert sent < undated < dated

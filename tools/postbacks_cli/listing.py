@@ -73,7 +73,7 @@ def _with_status_now(store: PostbackStore, hits: Iterable[IndexHit]) -> Iterator
 
 
 def _filtered(listed: Iterable[Listed], code: str | None, wanted_status: str | None) -> Iterator[Listed]:
-    # A number's delivery receipts are not in the index: "delivered" is asked of each message's status now.
+    # A receipt is indexed only when its message has no other postback there: "delivered" is asked of the status now.
     for hit, now in listed:
         fields = now.fields if now is not None else {"code": hit.code, "status": hit.status}
         if (code is None or fields.get("code") == code) and (wanted_status in (None, fields.get("status"))):

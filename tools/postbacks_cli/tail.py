@@ -11,7 +11,6 @@ Events published before it started are not shown: replay those from the stack's 
 from __future__ import annotations
 
 import json
-import re
 import secrets
 import sys
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from postbacks.domain.privacy import mask_number, mask_text
+from postbacks.storage import keys
 from postbacks_cli import output
 from postbacks_cli.output import Exit
 
@@ -110,8 +110,10 @@ def wanted(event: dict[str, Any], code: str | None, number: str | None) -> bool:
     if code and str(postback.get("code", "")).upper() != code.upper():
         return False
     if number:
-        digits = re.sub(r"\D", "", number)
-        return any(re.sub(r"\D", "", str(postback.get(name) or "")) == digits for name in _NUMBER_FIELDS)
+        wanted_key = keys.number_key(number)
+        return wanted_key is not None and any(
+            keys.number_key(str(postback.get(name) or "")) == wanted_key for name in _NUMBER_FIELDS
+        )
     return True
 
 

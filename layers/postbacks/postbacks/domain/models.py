@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -124,15 +124,26 @@ class Postback(BaseModel):
         return {key: value for key, value in dumped.items() if value not in ([], {})}
 
     def fingerprint(self) -> str:
-        """Identity of this postback: the same postback redelivered, in any wrapping, has the same one.
+        """Identity of this postback: a function of what the sender sent, never of the tables we ship.
 
-        So the dialect, the case of extra's tag names and the form fields around an `xml` field are left out.
+        The same postback redelivered, in any wrapping, or read again after a deploy that changed the code or
+        carrier tables, has the same one. Left out: the dialect, the form fields around an `xml` field, and
+        every derived field (`kind`, `status`, the UTC `timestamp` and `notification_created`: their original
+        text counts instead); `operator_name` when an `operator_id` is given (the SPID names the carrier, and
+        the name may be the carrier table's). extra's names count lower-cased (see docs/status.md).
         """
         fields: dict[str, Any] = self.canonical()
-        fields.pop("dialect", None)
+        for derived in _DERIVED:
+            fields.pop(derived, None)
+        if "operator_id" in fields:
+            fields.pop("operator_name", None)
         extra = fields.pop("extra", {})
         kept = sorted([key.lower(), value] for key, value in extra.items() if not key.startswith(WRAPPER_PREFIX))
         if kept:
             fields["extra"] = kept
         blob = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+# Fields this code derives, or that say how the postback was wrapped: none is part of its identity.
+_DERIVED: Final = ("dialect", "kind", "status", "timestamp", "notification_created")

@@ -5,7 +5,10 @@ The postback that decides is the greatest by its precedence, compared field by f
 2. the vendor's own time (TIMESTAMP, else the notification's `created`) between postbacks of one rank;
    a postback without a usable vendor time counts as the earliest instant of its rank, so an
    undated E102 never beats a dated N102, however late its retry arrives;
-3. the fingerprint, a fixed final tie-break between postbacks of one rank and one time.
+3. the outcome (`OUTCOME_PRECEDENCE`) between postbacks of one rank and one time: the less favourable
+   wins, so no status claims a delivery, subscription or install that evidence of the same instant
+   contradicts (and an opt-out wins a tie, as consent law requires);
+4. the fingerprint, between postbacks of one rank, time and outcome: true duplicates of meaning.
 Arrival time and arrival order never enter it, so redeliveries and reordering cannot change the answer.
 """
 
@@ -25,13 +28,42 @@ FAILURES: frozenset[Status] = frozenset(
 )
 
 
+# Same rank, same vendor time: the outcome first in this list wins (only same-rank outcomes ever meet).
+OUTCOME_PRECEDENCE: tuple[Status, ...] = (
+    Status.REJECTED,
+    Status.NOT_SUPPORTED,
+    Status.EXPIRED,
+    Status.FAILED,
+    Status.ENCODING_FAILED,
+    Status.PASS_NO_CREDITS,
+    Status.PASS_LIMIT_REACHED,
+    Status.PASS_FAILED,
+    Status.UNSUBSCRIBED,
+    Status.PASS_UNINSTALLED,
+    Status.DELIVERED,
+    Status.RECEIVED,
+    Status.SAVED,
+    Status.SUBSCRIBED,
+    Status.PASS_GENERATED,
+    Status.PASS_INSTALLED,
+    Status.SENT,
+    Status.UNRECOGNISED,
+)
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class Precedence:
     """Where one postback stands among its message's postbacks; greater wins."""
 
     rank: int
     vendor_at: str  # UTC ISO 8601 of fixed width; "" when the vendor gave no usable time
+    outcome: int  # `outcome_weight`: greater is less favourable
     fingerprint: str
+
+
+def outcome_weight(status: Status) -> int:
+    """0 for the most favourable outcome (`unrecognised`), up to 17 for `rejected`."""
+    return len(OUTCOME_PRECEDENCE) - 1 - OUTCOME_PRECEDENCE.index(status)
 
 
 def vendor_time(postback: Postback) -> str | None:
@@ -40,7 +72,8 @@ def vendor_time(postback: Postback) -> str | None:
 
 
 def precedence(postback: Postback) -> Precedence:
-    return Precedence(codes.rank(postback.status), vendor_time(postback) or "", postback.fingerprint())
+    status = postback.status
+    return Precedence(codes.rank(status), vendor_time(postback) or "", outcome_weight(status), postback.fingerprint())
 
 
 def deciding(postbacks: Iterable[Postback]) -> Postback | None:

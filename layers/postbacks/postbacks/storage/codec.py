@@ -56,7 +56,10 @@ class StoredMessage:
     media: list[dict[str, Any]] = field(default_factory=list)  # archive records, by event and index
 
 
-def postback_item(postback: Postback, received_at: str, raw: bytes | None) -> dict[str, Any]:
+def postback_item(
+    postback: Postback, received_at: str, raw: bytes | None, *, message_indexed: bool = False
+) -> dict[str, Any]:
+    """`message_indexed`: another postback of this message is in `by_subscriber` already (a receipt skips it)."""
     message_key = keys.message_key(postback)
     precedence = status.precedence(postback)
     event_at = precedence.vendor_at or received_at
@@ -73,7 +76,7 @@ def postback_item(postback: Postback, received_at: str, raw: bytes | None) -> di
     if raw is not None:
         item["raw"] = zlib.compress(raw, 9)
     number = keys.subscriber(postback)
-    if number:
+    if number and not (message_indexed and keys.indexed_only_when_alone(postback)):
         item["subscriber"] = number
     if status.is_failure(postback.status):
         item["failure_bucket"] = keys.failure_bucket(message_key, event_at)

@@ -10,8 +10,9 @@ Generated keys begin with `~` and a letter, escaped tracking ids with `~~`, all 
 but `~`: no tracking id can ever equal a generated key, whatever its characters.
 
 Sort key (`sk`) within a message:
-- `S#<rank:03d>#<vendor time or ->#<fingerprint>`: one item per postback, in the status rule's order
-  (`domain.status.Precedence`): the message's current status is the last `S#` item;
+- `S#<rank:03d>#<vendor time or ->#<outcome:02d>#<fingerprint>`: one item per postback, the whole
+  precedence (`domain.status.Precedence`) in fixed-width fields, so string order is the status rule's
+  order: the message's current status is the last `S#` item (max(sk) in a report);
 - `M#<fingerprint>#<index:03d>`: the archive record of file <index> of the MMS MO with that fingerprint.
 """
 
@@ -60,26 +61,35 @@ def message_key(postback: Postback) -> str:
 def postback_sk(precedence: Precedence) -> str:
     # The rank is zero-padded and vendor times are fixed-width, so string order is the rule's order.
     vendor_at = precedence.vendor_at or NO_VENDOR_TIME
-    return f"{POSTBACK_PREFIX}{precedence.rank:03d}#{vendor_at}#{precedence.fingerprint}"
+    return f"{POSTBACK_PREFIX}{precedence.rank:03d}#{vendor_at}#{precedence.outcome:02d}#{precedence.fingerprint}"
 
 
 def media_sk(event_id: str, index: int) -> str:
     return f"{MEDIA_PREFIX}{event_id}#{index:03d}"
 
 
-def subscriber(postback: Postback) -> str | None:
-    """The number `by_subscriber` files a postback under: MO `from`, a subscription's `mobile`, else the MT `to`.
+def number_key(number: str | None) -> str | None:
+    """A number as the index files it and every lookup compares it: its digits (`+1 650-555-0142` is
+    `16505550142`); None when it has none (an address, a name)."""
+    digits = "".join(character for character in number or "" if character in "0123456789")
+    return digits or None
 
-    Never a shortcode. A delivery receipt is filed under none: its message is found by number through its
-    send report or failure, and an unindexed receipt is one write unit instead of two (the cost floor).
-    """
-    if postback.status is Status.DELIVERED:
-        return None
+
+def subscriber(postback: Postback) -> str | None:
+    """The number `by_subscriber` files a postback's message under, as `number_key`: MO `from`, a
+    subscription's `mobile`, else the MT `to`. Never a shortcode."""
     if postback.kind in (Kind.SMS_MO, Kind.MMS_MO):
-        return postback.from_
+        return number_key(postback.from_)
     if postback.mobile or postback.kind in (Kind.SUBSCRIPTION, Kind.EMAIL_SUBSCRIPTION):
-        return postback.mobile
-    return postback.to
+        return number_key(postback.mobile)
+    return number_key(postback.to)
+
+
+def indexed_only_when_alone(postback: Postback) -> bool:
+    """A delivery receipt enters the index only when no postback of its message did (one read decides):
+    its message stays findable by number when the send report never came, and costs no index write when it did.
+    """
+    return postback.status is Status.DELIVERED and subscriber(postback) is not None
 
 
 def failure_bucket(message_key: str, event_at: str) -> str:

@@ -2,6 +2,7 @@
 
 - a message (timeline, media, status): `Query pk = :key`;
 - its current status alone: `Query pk = :key AND begins_with(sk, "S#")`, newest first, `Limit 1`;
+- whether it is in the number index (for a delivery receipt): the same, oldest first, `Limit 1`, projected;
 - a subscriber's postbacks: index `by_subscriber` (`subscriber = :n`, `event_at` bounded);
 - failures in a window: index `by_failure`, one query per day and shard, merged newest first.
 The indexes project only the keys, `code` and `status`; each hit is completed from the table when asked.
@@ -82,6 +83,25 @@ class Reader:
             raise StorageUnavailable(str(error)) from error
         found = answer.get("Items", [])
         return codec.plain(found[0]) if found else None
+
+    def first_postback_indexed(self, client: DynamoDBClient, message_key: str) -> bool:
+        """Whether the message's first postback (the send report, when it came) is in `by_subscriber`: one read.
+
+        Only a receipt that finds none is indexed; any postback that would sort first is indexed itself, unless
+        it has no number, and then the receipt is indexed too: a message is never left out of the index.
+        """
+        try:
+            answer = client.query(
+                TableName=self.table,
+                KeyConditionExpression="pk = :pk AND begins_with(sk, :s)",
+                ExpressionAttributeValues=codec.serialise({":pk": message_key, ":s": keys.POSTBACK_PREFIX}),
+                ProjectionExpression="subscriber",
+                Limit=1,
+                ConsistentRead=True,
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise StorageUnavailable(str(error)) from error
+        return any("subscriber" in item for item in answer.get("Items", []))
 
     def by_subscriber(
         self, client: DynamoDBClient, number: str, since: str | None, until: str | None, newest_first: bool = True

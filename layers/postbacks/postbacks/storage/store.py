@@ -1,8 +1,9 @@
 """DynamoDB: every postback of a message, one item each, and the message's status read from them.
 
 Key design in `keys`, item layout in `codec`, the requests in `writes` and `reads`. A postback costs one
-conditional PutItem and no reads; the message's status is never written anywhere: it is the last
-postback item in the status rule's order (`domain.status`), read with one Query.
+conditional PutItem, and a delivery receipt one Query of one item besides (is its message in the number
+index already?); the message's status is never written anywhere: it is the last postback item in the status
+rule's order (`domain.status`), read with one Query.
 """
 
 from __future__ import annotations
@@ -48,7 +49,11 @@ class PostbackStore:
 
     def save(self, postback: Postback, received_at: str, raw: bytes | None = None) -> SaveResult:
         """Store one postback with the bytes it arrived in; `new` is False for a redelivery."""
-        return self._writer.save(self.client, postback, received_at, raw)
+        client = self.client
+        indexed = keys.indexed_only_when_alone(postback) and self._reader.first_postback_indexed(
+            client, keys.message_key(postback)
+        )
+        return self._writer.save(client, postback, received_at, raw, indexed)
 
     def record_media(self, message_key: str, event_id: str, index: int, record: Mapping[str, Any]) -> bool:
         return self._writer.record_media(self.client, message_key, event_id, index, record)
@@ -81,8 +86,14 @@ class PostbackStore:
     def by_subscriber(
         self, number: str, *, since: str | None = None, until: str | None = None, newest_first: bool = True
     ) -> Iterator[IndexHit]:
-        """A subscriber's postbacks (MT to, MO from, subscription mobile), served by `by_subscriber`."""
-        return self._reader.by_subscriber(self.client, number, since, until, newest_first)
+        """A subscriber's postbacks (MT to, MO from, subscription mobile), served by `by_subscriber`.
+
+        The number in any spelling: it is compared by its digits (`keys.number_key`); one without digits finds none.
+        """
+        key = keys.number_key(number)
+        if key is None:
+            return iter(())
+        return self._reader.by_subscriber(self.client, key, since, until, newest_first)
 
     def failures(
         self, *, since: str, until: str | None = None, filters: Mapping[str, str] | None = None

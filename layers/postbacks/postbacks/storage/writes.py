@@ -31,8 +31,15 @@ class Writer:
     table: str
     retention_seconds: int
 
-    def save(self, client: DynamoDBClient, postback: Postback, received_at: str, raw: bytes | None) -> SaveResult:
-        item = codec.postback_item(postback, received_at, raw)
+    def save(
+        self,
+        client: DynamoDBClient,
+        postback: Postback,
+        received_at: str,
+        raw: bytes | None,
+        message_indexed: bool = False,
+    ) -> SaveResult:
+        item = codec.postback_item(postback, received_at, raw, message_indexed=message_indexed)
         new = self._put_new(client, item)
         return SaveResult(item["message_key"], item["event_id"], new)
 
