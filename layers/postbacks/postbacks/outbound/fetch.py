@@ -56,8 +56,10 @@ class Body:
         try:
             # http.client fills a piece of Content-Length in place, one allocation: the caller holds the only copy.
             piece = self._response.read(limit)
-        except (OSError, http.client.HTTPException) as exc:
+        except (OSError, http.client.IncompleteRead) as exc:
             raise TransientFetchError(f"reading the body failed after {self.size} bytes: {exc!r}") from exc
+        except http.client.HTTPException as exc:
+            raise malformed(exc) from exc
         self.size += len(piece)
         if self.size > self._max_bytes:
             raise FinalFetchError(f"body exceeds {self._max_bytes} bytes", Outcome.TOO_LARGE)
@@ -108,6 +110,12 @@ def open_url(url: str, limits: FetchLimits, deadline: Deadline) -> Iterator[Body
     raise FinalFetchError(f"more than {limits.max_redirects} redirects")
 
 
+def malformed(error: http.client.HTTPException) -> FinalFetchError:
+    """A response HTTP cannot read (bad status line, HTTP/0.9, 100+ headers, a header line over 64 KiB...):
+    the host answered, and would answer the same again, so it is final like a 404, never retried."""
+    return FinalFetchError(f"malformed HTTP response: {error!r}"[:300], Outcome.FAILED)
+
+
 def _checked(url: str) -> Target:
     target = parse_target(url)
     if isinstance(target, str):
@@ -127,8 +135,10 @@ def _get(connection: pinned.PinnedHTTPConnection, target: Target) -> http.client
         response = connection.getresponse()
     except ssl.SSLCertVerificationError as exc:
         raise FinalFetchError(f"TLS certificate of {target.host!r} does not verify: {exc.verify_message}") from exc
-    except (OSError, http.client.HTTPException) as exc:
+    except (OSError, http.client.RemoteDisconnected) as exc:  # timeouts, resets, a host hanging up unanswered
         raise TransientFetchError(f"GET {target.host}: {exc!r}") from exc
+    except http.client.HTTPException as exc:
+        raise malformed(exc) from exc
     status = response.status
     if status == 200 or status in REDIRECTS:
         return response

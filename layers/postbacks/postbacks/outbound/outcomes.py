@@ -11,7 +11,7 @@ class Outcome(StrEnum):
     REFUSED = "refused"  # the URL or an address it resolves to may not be reached
     NOT_FOUND = "not_found"
     TOO_LARGE = "too_large"
-    FAILED = "failed"  # another 4xx, too many redirects, a certificate that does not verify
+    FAILED = "failed"  # another 4xx, too many redirects, a certificate that does not verify, a malformed response
 
 
 class FinalFetchError(Exception):

@@ -39,7 +39,7 @@ class FileState(StrEnum):
     TOO_LARGE = "too_large"
     NOT_FOUND = "not_found"
     REFUSED = "refused"
-    FAILED = "failed"  # permanent: another 4xx, too many redirects, a certificate that does not verify
+    FAILED = "failed"  # permanent: another 4xx, too many redirects, an unverified certificate, a malformed answer
 
 
 @dataclass(frozen=True, slots=True)
