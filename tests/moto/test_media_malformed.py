@@ -6,6 +6,7 @@ The host is a raw socket server on 127.0.0.1 that answers every request with the
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import socketserver
 import threading
@@ -48,10 +49,8 @@ class RawHost:
                 if host.reset:  # RST instead of FIN: a connection reset by peer
                     connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
                     return
-                try:
+                with contextlib.suppress(OSError):  # the client gave up reading: its answer is what is tested
                     connection.sendall(host.answer)
-                except OSError:
-                    pass  # the client gave up reading: its answer is what is tested
 
         self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
