@@ -45,10 +45,14 @@ test-moto: setup
 test-integration: setup
 	$(PY) -m pytest tests/integration
 
-## Mutation testing of the domain (mutmut, killed by the pure unit suite); prints the score, see docs/mutation.md.
+## Mutation testing of the pure modules (domain, keys, codec, fragments, address policy; mutmut, killed by the unit
+## suite); prints the score, see docs/mutation.md.
+# MUTANTS narrows the run to some mutants by name pattern, e.g. MUTANTS='postbacks.storage.keys*'.
+MUTANTS ?=
 mutation: setup
 	ln -sfn layers/postbacks/postbacks postbacks
-	HYPOTHESIS_PROFILE=mutation $(VENV)/bin/mutmut run --max-children 2 || true
+	mkdir -p mutants/layers/postbacks
+	HYPOTHESIS_PROFILE=mutation $(VENV)/bin/mutmut run --max-children 2 $(MUTANTS) || true
 	# mutmut finds its results through the link too: it goes after the score is read.
 	$(PY) -m tests.mutation_score; status=$$?; rm -f postbacks; exit $$status
 

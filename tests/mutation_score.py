@@ -12,18 +12,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "mutation.md"
-TARGET = 0.85
+TARGET = 0.90
 # The hand-written part of the page (why the equivalent mutants cannot be killed) is kept across runs.
 KEPT_HEADING = "## Equivalent mutants"
 
 
 def survivors_by_function(mutmut: str) -> Counter[str]:
-    """Mutants neither killed nor timed out, by the function they mutate (`decoding.payload`)."""
+    """Mutants neither killed nor timed out, by the function they mutate (`domain.decoding.payload`)."""
     listing = subprocess.run([mutmut, "results"], cwd=ROOT, check=True, capture_output=True, text=True).stdout
     counts: Counter[str] = Counter()
     for line in listing.splitlines():
-        match = re.match(r"\s*postbacks\.domain\.(\w+)\.x_?(\S+?)__mutmut_\d+: (.+)", line)
-        if match and match.group(3) not in ("killed", "timeout"):
+        match = re.match(r"\s*postbacks\.(\w+\.\w+)\.x_?(\S+?)__mutmut_\d+: (.+)", line)
+        if match and match.group(3) not in ("killed", "timeout", "not checked"):
             counts[f"{match.group(1)}.{match.group(2).replace('ǁ', '.').strip('.')} ({match.group(3)})"] += 1
     return counts
 
@@ -43,9 +43,11 @@ def main() -> int:
     previous = DOC.read_text() if DOC.exists() else ""
     kept = previous[previous.index(KEPT_HEADING) :] if KEPT_HEADING in previous else f"{KEPT_HEADING}\n\nNone listed.\n"
     DOC.write_text(
-        "# Mutation score of the domain\n\n"
-        "`make mutation` runs mutmut on `layers/postbacks/postbacks/domain/` with the pure unit suite\n"
-        "(`tests/unit`, hypothesis at its `mutation` profile), then this summary.\n\n"
+        "# Mutation score of the pure modules\n\n"
+        "`make mutation` runs mutmut on `layers/postbacks/postbacks/domain/`, `storage/keys.py`, `storage/codec.py`,\n"
+        "`storage/fragments.py` and `outbound/address_policy.py` with the unit suite (`tests/unit`, hypothesis at its\n"
+        "`mutation` profile), then this summary. `make mutation MUTANTS='postbacks.storage.keys*'` runs some of them;\n"
+        "mutants not run are left out of the score.\n\n"
         f"Measured {datetime.now(UTC):%Y-%m-%d}: **{line}**. A timeout counts as killed (the mutant hung).\n\n"
         "| outcome | mutants |\n|---|---|\n" + rows + "\n\n"
         "## Mutants left, by function\n\n| function (outcome) | mutants |\n|---|---|\n" + left + "\n\n" + kept
