@@ -1,21 +1,33 @@
-"""Pipe enrichment: the table's new postback and archived-media items -> the events the pipe publishes."""
+"""Stream trigger: the table's new postback and archived-media items -> events on the bus (docs/events.md)."""
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from postbacks.service import events
+from postbacks.service import events, publisher
 from postbacks.service.observability import make_logger
 from postbacks.service.settings import get_settings
+from postbacks.storage import aws
 from postbacks.storage.store import PostbackStore
 
 logger = make_logger()
 metrics = Metrics()
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+EVENT_SOURCE = os.environ["EVENT_SOURCE"]
+EVENT_BUS_NAME = os.environ["EVENT_BUS_NAME"]
+
+
+class NotPublished(Exception):
+    """The record's event could not be built or put; the trigger retries it, then parks it in the DLQ."""
 
 
 @cache
@@ -25,8 +37,14 @@ def deciding() -> events.DecidingReader:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def lambda_handler(event: list[dict[str, Any]], context: LambdaContext) -> list[dict[str, Any]]:
-    # The pipe's enrichment InputTemplate hands over each record's NewImage; a raise retries the batch.
-    published = events.events_for((events.plain_image(image) for image in event), deciding())
-    metrics.add_metric(name="EventsPublished", unit=MetricUnit.Count, value=len(published))
-    return [item.as_pipe_output() for item in published]
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    records = event.get("Records") or []
+    outcome = publisher.publish(records, deciding(), EVENT_SOURCE, EVENT_BUS_NAME, publisher.put_with(aws.events()))
+    metrics.add_metric(name="EventsPublished", unit=MetricUnit.Count, value=outcome.published)
+    metrics.add_metric(name="EventsCut", unit=MetricUnit.Count, value=outcome.cut)
+
+    def record_handler(record: DynamoDBRecord) -> None:
+        if record.dynamodb is not None and record.dynamodb.sequence_number in outcome.failed:
+            raise NotPublished(record.dynamodb.sequence_number)
+
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

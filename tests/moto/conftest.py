@@ -10,9 +10,9 @@ import pytest
 
 from postbacks.storage.store import PostbackStore
 from postbacks_cli.local_stacks import StackResources
-from postbacks_local.event_pipe import EventPipe, make_pipe
 from postbacks_local.runtime import LocalFunction
 from postbacks_local.stack_resources import local_names
+from postbacks_local.stream_mapping import StreamMapping, make_mapping
 from postbacks_local.template import load_template
 from tests.helpers import ROOT, load_function, save_seed, seed
 from tests.moto.media_server import certificate, media, media_server, tls_media, tls_server, trusted  # noqa: F401
@@ -28,14 +28,14 @@ def filled(stack: StackResources) -> StackResources:
 
 
 class Tap:
-    def __init__(self, pipe: EventPipe, queue_url: str) -> None:
-        self.pipe = pipe
+    def __init__(self, mapping: StreamMapping, queue_url: str) -> None:
+        self.mapping = mapping
         self.queue_url = queue_url
         self.sqs = boto3.client("sqs")
 
     def published(self) -> list[dict[str, Any]]:
-        """Everything the stream holds now, through the pipe, as the tap queue received it."""
-        while self.pipe.poll_once(wait_seconds=0):
+        """Everything the stream holds now, through the events function, as the tap queue received it."""
+        while self.mapping.poll_once(wait_seconds=0):
             pass
         events: list[dict[str, Any]] = []
         while True:
@@ -49,9 +49,9 @@ class Tap:
 
 @pytest.fixture
 def tap(stack: StackResources) -> Tap:
-    """The template's events pipe on this stack's table (driven by the test), and the local tap queue."""
+    """The template's events mapping on this stack's table (driven by the test), and the local tap queue."""
     template = load_template(ROOT / "template.yaml")
-    made = make_pipe(
+    made = make_mapping(
         template, local_names(template, stack), LocalFunction("EventsFunction", load_function("events")).invoke
     )
     assert made is not None

@@ -1,29 +1,40 @@
-"""The events' schema and the pipe's filter and transformers, as the template declares them."""
+"""The events' schema, their size bound, and the stream mapping's filter and settings, as the template declares them."""
 
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 
 from postbacks.service import events
-from postbacks_local.event_pipe import PipeSettings, detail_type_of, json_path, matches, pipe_settings, render
 from postbacks_local.stack_resources import DEFAULT_TEMPLATE
-from postbacks_local.template import Names, load_template, parameter_defaults
+from postbacks_local.stream_mapping import MappingSettings, mapping_settings, matches
+from postbacks_local.template import Names, function_definitions, load_template, parameter_defaults
 
 TEMPLATE = load_template(DEFAULT_TEMPLATE)
 RAW = b"<POSTBACK><TO>16501112222</TO></POSTBACK>"
 
 
 def names(stack_name: str = "postbacks-dev", **parameters: str) -> Names:
-    return Names({**parameter_defaults(TEMPLATE), **parameters}, {}, "us-east-1", stack_name)
+    resources = {**{name: f"local-{name}" for name in TEMPLATE["Resources"]}, "EventBus": stack_name}
+    return Names(
+        {**parameter_defaults(TEMPLATE), **parameters}, resources, "us-east-1", stack_name, TEMPLATE["Conditions"]
+    )
 
 
-def settings() -> PipeSettings:
-    found = pipe_settings(TEMPLATE, names())
-    assert found is not None
+def settings() -> MappingSettings:
+    [found] = mapping_settings(TEMPLATE, names())
     return found
+
+
+def events_variables(**parameters: str) -> dict[str, str]:
+    [function] = [d for d in function_definitions(TEMPLATE) if d.logical_id == "EventsFunction"]
+    return function.environment(names(**parameters))
 
 
 def postback_image(**extra: dict[str, Any]) -> dict[str, Any]:
@@ -71,7 +82,7 @@ def record(event_name: str, image: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def test_source_is_postbacks_and_the_stack_name() -> None:
-    assert settings().source == "postbacks.postbacks-dev"
+    assert events_variables()["EVENT_SOURCE"] == "postbacks.postbacks-dev"
     assert events.source("postbacks-dev") == "postbacks.postbacks-dev"
 
 
@@ -94,22 +105,6 @@ def test_filter_drops_everything_else(stream_record: dict[str, Any]) -> None:
     assert not matches(settings().patterns, stream_record)
 
 
-def test_enrichment_template_hands_over_the_new_image() -> None:
-    image = postback_image()
-    assert render(settings().enrichment_template, record("INSERT", image)) == image
-
-
-def test_target_template_and_detail_type_come_from_the_enrichment_output() -> None:
-    output = events.Event("Postback Received", {"message_key": "TRK1"}).as_pipe_output()
-    assert render(settings().target_template, output) == {"message_key": "TRK1"}
-    assert detail_type_of(settings(), output) == "Postback Received"
-
-
-def test_json_path_reads_dots_dashes_and_indexes() -> None:
-    assert json_path({"a": {"b-c": [1, {"d": 2}]}}, "$.a.b-c[1].d") == 2
-    assert json_path({"a": {}}, "$.a.b.c") is None
-
-
 def test_plain_image_drops_binary_attributes() -> None:
     plain = events.plain_image(postback_image())
     assert "raw" not in plain
@@ -124,6 +119,7 @@ def test_postback_received_schema() -> None:
     assert event.detail == {
         "message_key": "TRK1",
         "event_id": "abc",
+        "precedence": "S#010#2012-06-07T12:27:29.000Z#abc",
         "received_at": "2026-12-01T10:00:00.000Z",
         "event_at": "2012-06-07T12:27:29.000Z",
         "postback": {"code": "N101", "status": "sent", "to": "16501112222"},
@@ -182,26 +178,41 @@ def test_final_means_an_outcome(status: str, final: bool) -> None:
 
 
 def test_every_events_resource_is_off_when_publishing_is() -> None:
-    names = ["EventsFunction", "EventsPipe", "EventsPipeRole", "EventArchive", "EventsDeadLetterQueue"]
+    names = ["EventsFunction", "EventsStreamMapping", "EventArchive", "EventsDeadLetterQueue"]
     names += ["EventsDeadLetterAlarm", "EventsLogGroup"]
     resources = TEMPLATE["Resources"]
     assert {resources[name].get("Condition") for name in names} == {"PublishesEvents"}
     assert resources["EventBus"]["Condition"] == "CreatesEventBus"
 
 
-def test_publishing_off_makes_no_local_pipe() -> None:
-    assert pipe_settings(TEMPLATE, names(PublishEvents="false")) is None
+def test_no_pipe_is_left_in_the_template() -> None:
+    types = {body["Type"] for body in TEMPLATE["Resources"].values()}
+    assert not {t for t in types if t.startswith("AWS::Pipes::")}
+
+
+def test_publishing_off_makes_no_local_mapping() -> None:
+    assert mapping_settings(TEMPLATE, names(PublishEvents="false")) == []
 
 
 def test_the_stack_bus_or_the_default_bus() -> None:
-    assert settings().bus_name == "postbacks-dev"
-    found = pipe_settings(TEMPLATE, names(EventBusTarget="default"))
-    assert found is not None
-    assert found.bus_name == "default"
+    assert events_variables()["EVENT_BUS_NAME"] == "postbacks-dev"
+    assert events_variables(EventBusTarget="default")["EVENT_BUS_NAME"] == "default"
 
 
-def test_the_enrichment_is_the_events_function() -> None:
-    assert settings().enrichment_function == "EventsFunction"
+def test_the_mapping_feeds_the_events_function_from_the_latest_record() -> None:
+    found = settings()
+    assert (found.function, found.table, found.starting_position) == ("EventsFunction", "PostbacksTable", "LATEST")
+    assert found.batch_size == 10
+    assert found.window_seconds > 0
+
+
+def test_the_mapping_bounds_failure_and_parks_it_in_the_dlq() -> None:
+    found = settings()
+    assert found.bisect
+    assert found.report_failures
+    assert 0 <= found.max_retries <= 10
+    assert 0 < found.max_age_seconds <= 24 * 3600  # a stream keeps records 24 hours
+    assert found.destination == "EventsDeadLetterQueue"
 
 
 def test_the_filter_names_the_items_storage_writes() -> None:
@@ -210,3 +221,100 @@ def test_the_filter_names_the_items_storage_writes() -> None:
     [pattern] = settings().patterns
     assert pattern["dynamodb"]["NewImage"]["item"]["S"] == [codec.POSTBACK_ITEM, codec.MEDIA_ITEM]
     assert pattern["eventName"] == ["INSERT"]
+
+
+# --- precedence ----------------------------------------------------------------------------------------
+
+
+def test_precedence_is_the_stored_sort_key() -> None:
+    sent = events.plain_image(postback_image())
+    delivered = events.plain_image(postback_image(sk={"S": "S#020#2012-06-07T12:27:30.000Z#def"}))
+    [first, second] = events.events_for([sent, delivered], lambda key: None)
+    assert (first.detail["precedence"], second.detail["precedence"]) == (sent["sk"], delivered["sk"])
+
+
+# --- the size bound ------------------------------------------------------------------------------------
+
+SOURCE = "postbacks.postbacks-a-rather-long-stack-name-for-the-bound"
+# Values a bound must survive: 4-byte characters, escaped quotes and backslashes, control characters.
+NASTY = st.text(alphabet=st.sampled_from(["a", "é", "😀", '"', "\\", "\x01", "\n", "\u2028", "中"]), min_size=1)
+HUGE = st.builds(lambda unit, times: unit * times, NASTY.filter(lambda t: len(t) <= 8), st.integers(0, 70_000))
+VALUE = st.one_of(st.text(max_size=40), HUGE)
+FIELD_NAMES = st.sampled_from(["text", "subject", "status_text", "operator_name", "handset", "email", "origin"])
+
+
+@st.composite
+def postback_items(draw: st.DrawFn) -> dict[str, Any]:
+    event_id = draw(st.text(alphabet="0123456789abcdef", min_size=32, max_size=32))
+    message_key = draw(st.text(min_size=1, max_size=200))
+    item: dict[str, Any] = {
+        "pk": message_key,
+        "sk": f"S#010#2012-06-07T12:27:29.000Z#{event_id}",
+        "item": "postback",
+        "message_key": message_key,
+        "event_id": event_id,
+        "received_at": "2026-12-01T10:00:00.000000Z",
+        "code": draw(st.text(min_size=1, max_size=32)),
+        "status": "sent",
+        **draw(st.dictionaries(FIELD_NAMES, VALUE, max_size=4)),
+        "extra": draw(st.dictionaries(st.text(max_size=200), VALUE, max_size=5)),
+    }
+    item["content"] = draw(st.lists(VALUE, max_size=3))
+    return item
+
+
+def entry_of(event: events.Event) -> dict[str, str]:
+    return events.fitted(event, SOURCE).entry(SOURCE, "bus")
+
+
+def utf8_size(entry: dict[str, str]) -> int:
+    # PutEvents' rule, written out: Source + DetailType + Detail, each in UTF-8 bytes.
+    return sum(len(entry[name].encode("utf-8")) for name in ("Source", "DetailType", "Detail"))
+
+
+@examples(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(item=postback_items(), deciding_code=st.text(min_size=1, max_size=32))
+def test_every_postback_entry_is_within_the_bound_and_keeps_what_finds_it(
+    item: dict[str, Any], deciding_code: str
+) -> None:
+    event = events.postback_received(item, {"code": deciding_code, "status": "delivered", "event_id": "e" * 32})
+    entry = entry_of(event)
+    assert utf8_size(entry) == events.entry_size(entry) <= events.MAX_ENTRY_BYTES
+    detail = json.loads(entry["Detail"])
+    for kept in ("message_key", "event_id", "message", "precedence"):
+        assert detail[kept] == event.detail[kept]
+    if detail.get("truncated"):
+        assert detail["cut"]
+        assert all(path.split(".")[-1] not in detail.get("postback", {}) for path in detail["cut"])
+    else:
+        assert detail == event.detail  # within the bound: published whole
+
+
+@examples(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(content_type=VALUE, s3_uri=VALUE)
+def test_every_media_entry_is_within_the_bound(content_type: str, s3_uri: str) -> None:
+    item = {**events.plain_image(media_image()), "content_type": content_type, "s3_uri": s3_uri}
+    entry = entry_of(events.media_archived(item))
+    assert events.entry_size(entry) <= events.MAX_ENTRY_BYTES
+    assert json.loads(entry["Detail"])["event_id"] == "ev1"
+
+
+def test_an_emoji_costs_four_bytes_and_a_control_character_six() -> None:
+    plain = events.Event("T", {"v": "a"}).entry("s", "bus")
+    assert events.entry_size(events.Event("T", {"v": "😀"}).entry("s", "bus")) == events.entry_size(plain) + 3
+    assert events.entry_size(events.Event("T", {"v": "\x01"}).entry("s", "bus")) == events.entry_size(plain) + 5
+
+
+def test_ninety_five_thousand_emoji_are_published_cut_with_the_marker() -> None:
+    item = {**events.plain_image(postback_image()), "extra": {"ACCOUNT": "😀" * 95_000}, "text": "hello"}
+    event = events.postback_received(item, None)
+    assert events.entry_size(event.entry(SOURCE, "bus")) > events.MAX_ENTRY_BYTES
+    detail = json.loads(entry_of(event)["Detail"])
+    assert detail["truncated"] is True
+    assert detail["cut"] == ["postback.extra"]
+    assert detail["postback"]["text"] == "hello"  # only what had to go went
+
+
+def test_an_entry_within_the_bound_is_published_whole() -> None:
+    event = events.postback_received(events.plain_image(postback_image()), None)
+    assert events.fitted(event, SOURCE) is event

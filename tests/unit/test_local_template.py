@@ -109,14 +109,14 @@ def test_an_intrinsic_the_local_stack_cannot_resolve_is_refused_by_name() -> Non
                 "Properties": {
                     "CodeUri": "f/",
                     "Handler": "app.h",
-                    "Environment": {"Variables": {"X": {"Fn::If": ["C", "a", "b"]}}},
+                    "Environment": {"Variables": {"X": {"Fn::Select": [0, ["a", "b"]]}}},
                 },
             }
         }
     }
     [function] = function_definitions(template)
 
-    with pytest.raises(StackError, match=r"F\.Environment\.X: Fn::If"):
+    with pytest.raises(StackError, match=r"F\.Environment\.X: Fn::Select"):
         function.environment(names())
 
 
@@ -146,7 +146,7 @@ def test_batch_size_is_the_sqs_events() -> None:
 def test_the_real_template_gives_every_variable_the_functions_read() -> None:
     template = load_template(ROOT / "template.yaml")
     resources = {name: f"local-{name}" for name in template["Resources"]}
-    local = Names(parameter_defaults(template), resources, "us-east-1", "postbacks-local")
+    local = Names(parameter_defaults(template), resources, "us-east-1", "postbacks-local", template["Conditions"])
     environments = {d.logical_id: d.environment(local) for d in function_definitions(template)}
 
     for environment in environments.values():

@@ -1,4 +1,4 @@
-"""The events and context Lambda hands a function, built from local HTTP requests and SQS messages.
+"""The events and context Lambda hands a function, built from local HTTP requests, SQS messages and stream records.
 
 Shapes follow what an HTTP API (payload format 2.0) and the SQS event source mapping send, as
 `sam local generate-event apigateway http-api-proxy` and `sqs receive-message` show them.
@@ -257,3 +257,28 @@ def failed_message_ids(result: Any, message_ids: Sequence[str]) -> set[str]:
             return set(message_ids)
         failed.add(identifier)
     return failed
+
+
+# --- DynamoDB stream event source mapping ---------------------------------------------------------
+
+
+def stream_record(record: Mapping[str, Any], stream_arn: str, region: str) -> dict[str, Any]:
+    """A boto3 GetRecords record as Lambda hands it on: binary as base64, times as epoch seconds."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, bytes | bytearray):
+            return base64.b64encode(value).decode()
+        if isinstance(value, datetime):
+            return int(value.timestamp())
+        if isinstance(value, dict):
+            return {key: plain(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [plain(item) for item in value]
+        return value
+
+    return {**plain(dict(record)), "awsRegion": region, "eventSourceARN": stream_arn}
+
+
+def stream_event(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The event Lambda's DynamoDB stream poller sends for a batch of records."""
+    return {"Records": [dict(record) for record in records]}

@@ -2,7 +2,7 @@
 
 `python -m postbacks_local.local_stack` starts a moto server, creates the template's resources in it,
 serves the template's routes through the API function, feeds each queue to its function and the table's
-stream through the events pipe to a moto EventBridge bus (postbacks_local.event_pipe), prints
+stream through the events function to a moto EventBridge bus (postbacks_local.stream_mapping), prints
 `POSTBACK_URL=...` and `AWS_ENDPOINT_URL=...`, and runs until Ctrl-C.
 """
 
@@ -22,10 +22,10 @@ from typing import Any
 
 from postbacks_cli.local_stacks import LOCAL_STACK_NAME, StackResources, moto_client, resolve_region
 from postbacks_local.api import DEFAULT_PORT, ApiEmulator
-from postbacks_local.event_pipe import event_pipes
 from postbacks_local.runtime import EventSource, LocalRuntime, load_functions
 from postbacks_local.sqs_poller import sqs_pollers
 from postbacks_local.stack_resources import DEFAULT_TEMPLATE, create_stack_resources, local_names
+from postbacks_local.stream_mapping import stream_mappings
 from postbacks_local.template import Names, api_function, api_routes, load_template
 
 ROOT = DEFAULT_TEMPLATE.parent
@@ -40,7 +40,7 @@ def _queues(template: Mapping[str, Any], runtime: LocalRuntime, names: Names) ->
     return sqs_pollers(template, runtime, names, moto_client("sqs", names.region))
 
 
-SOURCES: tuple[SourceFactory, ...] = (_queues, event_pipes)
+SOURCES: tuple[SourceFactory, ...] = (_queues, stream_mappings)
 
 
 def build_runtime(

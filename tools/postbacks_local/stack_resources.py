@@ -41,6 +41,7 @@ REQUIRED_PROPERTIES = {
     "AWS::S3::Bucket": (),
 }
 # moto's CloudFormation cannot create a secret: the local stack creates it with the value it is given.
+BUS_TYPE = "AWS::Events::EventBus"
 SECRET_TYPE = "AWS::SecretsManager::Secret"  # noqa: S105 - a resource type, not a secret
 
 
@@ -118,12 +119,18 @@ def local_names(template: dict[str, Any], resources: StackResources) -> Names:
     listed = cloudformation.describe_stack_resources(StackName=resources.stack_name)["StackResources"]
     created = {item["LogicalResourceId"]: item["PhysicalResourceId"] for item in listed}
     created[secret_logical_id(template)] = resources.url_secret_arn  # a secret's Ref is its ARN
-    return Names(
+    names = Names(
         parameters=parameter_defaults(template),
         resources=created,
         region=resources.region,
         stack_name=resources.stack_name,
+        conditions=template.get("Conditions") or {},
     )
+    # A bus's Ref is its name; the events mapping creates it (postbacks_local.stream_mapping).
+    for logical_id, body in template["Resources"].items():
+        if body.get("Type") == BUS_TYPE:
+            created[logical_id] = str(names.resolve((body.get("Properties") or {}).get("Name"), logical_id))
+    return names
 
 
 def function_environments(resources: StackResources, template: Path = DEFAULT_TEMPLATE) -> dict[str, dict[str, str]]:

@@ -10,7 +10,7 @@ import copy
 import functools
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +110,7 @@ class Names:
     resources: Mapping[str, str]
     region: str
     stack_name: str
+    conditions: Mapping[str, Any] = field(default_factory=dict)  # the template's Conditions section
 
     def lookup(self, name: str, where: str) -> Any:
         pseudo = {
@@ -132,7 +133,30 @@ class Names:
             return self.lookup(str(value["Ref"]), where)
         if set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
             return _SUB_VARIABLE.sub(lambda found: _text(self.lookup(found.group(1), where)), value["Fn::Sub"])
+        if set(value) == {"Fn::If"} and isinstance(value["Fn::If"], list) and len(value["Fn::If"]) == 3:
+            condition, when_true, when_false = value["Fn::If"]
+            return self.resolve(when_true if self.holds(str(condition), where) else when_false, where)
         raise StackError(f"{where}: {next(iter(value), value)} is not supported by the local stack")
+
+    def holds(self, condition: str, where: str) -> bool:
+        """A named condition of the template, evaluated against the parameters."""
+        if condition not in self.conditions:
+            raise StackError(f"{where}: the template has no condition {condition}")
+        return self._true(self.conditions[condition], where)
+
+    def _true(self, value: Any, where: str) -> bool:
+        (function, arguments), *_ = value.items()
+        if function == "Condition":
+            return self.holds(str(arguments), where)
+        if function == "Fn::Equals":
+            left, right = (_text(self.resolve(argument, where)) for argument in arguments)
+            return left == right
+        if function in ("Fn::And", "Fn::Or"):
+            found = [self._true(argument, where) for argument in arguments]
+            return all(found) if function == "Fn::And" else any(found)
+        if function == "Fn::Not":
+            return not self._true(arguments[0], where)
+        raise StackError(f"{where}: {function} is not supported by the local stack")
 
 
 def _text(value: Any) -> str:
