@@ -1,0 +1,331 @@
+"""Least privilege, proven: every AWS call each function makes on each of its paths, against its own deployed role.
+
+Each path really runs the function (the local runtime, against moto); every call its clients make is
+recorded, named in IAM's terms (action, resource ARN) and evaluated against the policies of THAT
+function's role in the SAM transform of template.yaml, resources resolved to this stack's ARNs. What
+Lambda itself does with the role (reading the event source, the on-failure destination, logs, traces)
+comes from the same template. A grant written in the template that no path uses fails too, unless a
+comment beside it in the template says `unused: <action> ...` and why. See docs/security.md.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from xml.sax.saxutils import escape
+
+import boto3
+import pytest
+
+from postbacks.service import settings
+from postbacks_cli.local_stacks import StackResources
+from postbacks_local.runtime import LOCAL_OVERRIDES, LocalFunction
+from postbacks_local.stack_resources import create_stack_resources, function_environments, local_names
+from postbacks_local.template import load_template
+from tests import helpers
+from tests.helpers import Invoke, drain, post, seed
+from tests.infrastructure.deployed import TEMPLATE, Resolver, resource_values, transformed
+from tests.infrastructure.iam_calls import RECORDER, Request, requests_for
+from tests.infrastructure.policies import Role, function_roles, platform_requests
+from tests.moto.media_server import MediaServer
+
+MiB = 1024 * 1024
+
+
+@functools.cache
+def deployed_template() -> dict[str, Any]:
+    return transformed()
+
+
+@dataclass
+class Run:
+    """One path's run: each function's invocations recorded, as IAM requests."""
+
+    stack: StackResources
+    roles: dict[str, Role]
+    resolver: Resolver
+    requests: dict[str, list[Request]] = field(default_factory=dict)
+
+    def invoke(self, function: str, invoke: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        """`invoke`, recording the AWS calls it makes as `function`'s."""
+
+        def recorded(event: Any) -> Any:
+            RECORDER.attach()  # a reset of the layer's clients makes a new session
+            with RECORDER.recording() as calls:
+                answer = invoke(event)
+            found = self.requests.setdefault(function, [])
+            found.extend(r for call in calls for r in requests_for(call, self.stack.region, self.resolver.account))
+            return answer
+
+        return recorded
+
+    def denied(self) -> list[str]:
+        return [
+            f"{function} may not {request.action} on {request.resource}"
+            for function, requests in self.requests.items()
+            for request in sorted(set(requests))
+            if not self.roles[function].allows(request)
+        ]
+
+
+def resolver_for(stack: StackResources) -> Resolver:
+    """The transformed template's values as deployed over this local stack's table, bucket, queues and secret."""
+    template = deployed_template()
+    physical = dict(local_names(load_template(TEMPLATE), stack).resources)
+    refs, attributes = resource_values(template, physical, region=stack.region)
+    table = boto3.client("dynamodb").describe_table(TableName=stack.table_name)["Table"]
+    attributes[("PostbacksTable", "StreamArn")] = table["LatestStreamArn"]
+    return Resolver(template, refs, attributes, region=stack.region, stack_name=stack.stack_name)
+
+
+@pytest.fixture
+def run(stack: StackResources) -> Run:
+    resolver = resolver_for(stack)
+    return Run(stack, function_roles(deployed_template(), resolver), resolver)
+
+
+# --- the paths: each really runs, and checks it went the way its name says ------------------------------------------
+
+
+def _ingest(run: Run, ingest: Invoke, body: bytes, expected: int, secret: str = helpers.SECRET) -> dict[str, Any]:
+    status, answer = post(run.invoke("IngestFunction", ingest), body, secret=secret)
+    assert status == expected, answer
+    return answer
+
+
+def _mms_mo(url: str) -> bytes:
+    return (
+        "<POSTBACK><NOTIFICATION><ORIGIN>MMS_MO</ORIGIN><CODE>N401</CODE><FROM>13217949521</FROM><TO>74700</TO>"
+        "<KEYWORD>all</KEYWORD><TRACKINGID>MMS_MO_iam</TRACKINGID><SPID>0001470</SPID>"
+        f"<TIMESTAMP>2014-02-03T11:19:49-05:00</TIMESTAMP><CONTENT><FILE>{escape(url)}</FILE></CONTENT></NOTIFICATION>"
+        "</POSTBACK>"
+    ).encode()
+
+
+def _bundle(count: int, extra: str = "") -> bytes:
+    items = "".join(
+        f'<NOTIFICATION id="{n}" created="2011-09-28 17:31:02.835577-04"><ORIGIN>SMS_MO</ORIGIN><CODE>N211</CODE>'
+        f"<BODY><FROM>1555{n:07d}</FROM><TO>86717</TO><KEYWORD>STOP</KEYWORD>"
+        f"<RECEIVED>2011-09-28 17:31:02.278751-04</RECEIVED>{extra if n == 0 else ''}</BODY></NOTIFICATION>"
+        for n in range(count)
+    )
+    return f"<POSTBACK>{items}</POSTBACK>".encode()
+
+
+def _work(run: Run, worker: Invoke, expect_failures: int = 0) -> None:
+    failed = drain(run.stack, run.invoke("WorkerFunction", worker), rounds=3, until_empty=expect_failures == 0)
+    assert len(failed) == expect_failures
+
+
+def _kept(run: Run, prefix: str) -> None:
+    assert helpers.kept_keys(run.stack, prefix), f"nothing kept under {prefix}"
+
+
+def ingest_stored(run: Run, ingest: Invoke, worker: Invoke, media: MediaServer) -> None:
+    _ingest(run, ingest, seed("001_sms_mt_n202.xml"), 200)
+
+
+def ingest_wrong_secret(run: Run, ingest: Invoke, worker: Invoke, media: MediaServer) -> None:
+    _ingest(run, ingest, seed("001_sms_mt_n202.xml"), 403, secret="not-the-secret")
+
+
+def ingest_queued(run: Run, ingest: Invoke, worker: Invoke, media: MediaServer) -> None:
+    assert _ingest(run, ingest, _bundle(3), 200)["queued"] == 3
+    assert _ingest(run, ingest, seed("004_mms_mo_n401.xml"), 200)["tracking_ids"]
+
+
+def ingest_refused(run: Run, ingest: Invoke, worker: Invoke, media: MediaServer) -> None:
+    _ingest(run, ingest, seed("001_sms_mt_n201_broken_from_mask.xml"), 400)
+    _kept(run, "quarantine/")
+
+
+def ingest_storage_down(run: Run, ingest: Invoke, worker: Invoke, media: MediaServer) -> None:
+    boto3.client("dynamodb").delete_table(TableName=run.stack.table_name)
+    _ingest(run, ingest, seed("001_sms_mt_n202.xml"), 503)
+    _kept(run, "unstored/")
+
+
+def worker_bundle_item_stored(run: Run, ingest: Invoke, worker: Invoke, media: MediaServer) -> None:
+    _ingest(run, ingest, _bundle(2), 200)
+    _work(run, worker)
+    assert len(helpers.stored_events(run.stack)) == 2
+
+
+def worker_bundled_mms_mo_queues_its_media(run: Run, ingest: Invoke, worker: Invoke, media: MediaServer) -> None:
+    mms = _mms_mo(media.url("/small.gif")).removeprefix(b"<POSTBACK>").removesuffix(b"</POSTBACK>")
+    _ingest(run, ingest, _bundle(1).replace(b"</POSTBACK>", mms + b"</POSTBACK>"), 200)
+    _work(run, worker)
+    _kept(run, "media/")
+
+
+def worker_refused_item_quarantined(run: Run, ingest: Invoke, worker: Invoke, media: MediaServer) -> None:
+    # Within every limit of the parser, over DynamoDB's 400 KB once stored.
+    huge = "".join(f"<X{n}>{'a' * 4096}</X{n}>" for n in range(99))
+    _ingest(run, ingest, _bundle(2, extra=huge), 200)
+    _work(run, worker)
+    _kept(run, "quarantine/")
+
+
+def worker_media_archived(run: Run, ingest: Invoke, worker: Invoke, media: MediaServer) -> None:
+    _ingest(run, ingest, _mms_mo(media.url("/small.gif")), 200)
+    _work(run, worker)
+    _kept(run, "media/")
+
+
+def worker_media_multipart(run: Run, ingest: Invoke, worker: Invoke, media: MediaServer) -> None:
+    _ingest(run, ingest, _mms_mo(media.url(f"/generated?size={9 * MiB}")), 200)
+    _work(run, worker)
+    _kept(run, "media/")
+
+
+def worker_media_too_large_midway(run: Run, ingest: Invoke, worker: Invoke, media: MediaServer) -> None:
+    # No Content-Length (chunked): only counting tells, after a part is uploaded; the upload is aborted.
+    _ingest(run, ingest, _mms_mo(media.url(f"/generated?size={12 * MiB}&framing=chunked")), 200)
+    with _environment(MEDIA_MAX_BYTES=str(9 * MiB)):
+        _work(run, worker)
+    assert not boto3.client("s3").list_multipart_uploads(Bucket=run.stack.bucket_name).get("Uploads")
+
+
+@contextmanager
+def _environment(**variables: str) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    settings.clear()
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            os.environ.pop(name, None) if value is None else os.environ.__setitem__(name, value)
+        settings.clear()
+
+
+def worker_media_failed(run: Run, ingest: Invoke, worker: Invoke, media: MediaServer) -> None:
+    _ingest(run, ingest, _mms_mo(media.url("/status?code=503")), 200)
+    _work(run, worker, expect_failures=1)
+
+
+def worker_media_missing(run: Run, ingest: Invoke, worker: Invoke, media: MediaServer) -> None:
+    _ingest(run, ingest, _mms_mo(media.url("/gone.jpg")), 200)
+    _work(run, worker)
+
+
+def events_stream_batch(run: Run, ingest: Invoke, worker: Invoke, media: MediaServer) -> None:
+    _ingest(run, ingest, seed("001_mms_mt_n101_binary.xml"), 200)
+    items = boto3.client("dynamodb").scan(TableName=run.stack.table_name)["Items"]
+    published = run.invoke("EventsFunction", function_invoke("events"))
+    assert published([item for item in items if item["item"]["S"] == "postback"])
+
+
+PATHS: dict[str, Callable[[Run, Invoke, Invoke, MediaServer], None]] = {
+    "ingest: stored": ingest_stored,
+    "ingest: wrong secret": ingest_wrong_secret,
+    "ingest: queued": ingest_queued,
+    "ingest: refused": ingest_refused,
+    "ingest: storage down": ingest_storage_down,
+    "worker: bundle item stored": worker_bundle_item_stored,
+    "worker: bundled MMS MO queues its media": worker_bundled_mms_mo_queues_its_media,
+    "worker: refused item quarantined": worker_refused_item_quarantined,
+    "worker: media archived": worker_media_archived,
+    "worker: media multipart": worker_media_multipart,
+    "worker: media too large midway": worker_media_too_large_midway,
+    "worker: media failed": worker_media_failed,
+    "worker: media missing": worker_media_missing,
+    "events: stream batch": events_stream_batch,
+}
+
+
+def run_path(name: str, run: Run, ingest: Invoke, worker: Invoke, media: MediaServer) -> Run:
+    PATHS[name](run, ingest, worker, media)
+    for function in run.requests:
+        run.requests[function] += platform_requests(deployed_template(), function, run.resolver)
+    return run
+
+
+@pytest.fixture
+def media() -> Iterator[MediaServer]:
+    with MediaServer() as server:
+        yield server
+
+
+@pytest.mark.parametrize("path", list(PATHS))
+def test_every_call_on_the_path_is_allowed_by_its_functions_own_role(
+    path: str, run: Run, ingest: Invoke, worker: Invoke, media: MediaServer
+) -> None:
+    run_path(path, run, ingest, worker, media)
+    assert run.requests, f"{path} made no call to check"
+    denied = run.denied()
+    assert not denied, f"on the path '{path}':\n" + "\n".join(denied)
+
+
+def test_a_call_outside_the_role_is_named_with_its_function_action_and_resource(run: Run, ingest: Invoke) -> None:
+    # Given the ingest role without the grant that keeps refused bodies
+    role = run.roles["IngestFunction"]
+    run.roles["IngestFunction"] = Role(
+        role.function,
+        role.name,
+        {name: _without_sid(document, "KeepRejectedAndUnstoredBodies") for name, document in role.inline.items()},
+        role.managed,
+    )
+    ingest_refused(run, ingest, ingest, MediaServer())
+    (message,) = run.denied()
+    bucket = run.stack.bucket_name
+    assert re.fullmatch(rf"IngestFunction may not s3:PutObject on arn:aws:s3:::{bucket}/quarantine/.+", message)
+
+
+def _without_sid(document: dict[str, Any], sid: str) -> dict[str, Any]:
+    return {**document, "Statement": [s for s in document["Statement"] if s.get("Sid") != sid]}
+
+
+# --- grants no path uses --------------------------------------------------------------------------------------------
+
+
+def justified(function: str, action: str) -> bool:
+    """A comment in the function's block of template.yaml says why an unused grant stays: `# unused: <action> ...`."""
+    text = TEMPLATE.read_text(encoding="utf-8")
+    block = re.search(rf"^  {function}:\n(.*?)(?=^  \S)", text, re.MULTILINE | re.DOTALL)
+    return block is not None and re.search(rf"#\s*unused:\s*{re.escape(action)}\b", block.group(1)) is not None
+
+
+def test_every_grant_a_role_writes_is_used_by_some_path_or_says_why(
+    stack: StackResources, media: MediaServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    granted: dict[tuple[str, tuple[str, str, str, int]], str] = {}
+    used: set[tuple[str, tuple[str, str, str, int]]] = set()
+    for path in PATHS:
+        fresh = fresh_stack(monkeypatch)
+        resolver = resolver_for(fresh)
+        run = Run(fresh, function_roles(deployed_template(), resolver), resolver)
+        run_path(path, run, function_invoke("ingest"), function_invoke("worker"), media)
+        for function, role in run.roles.items():
+            for grant in role.grants():
+                granted[(function, grant.key)] = f"{function} {grant.policy}/{grant.sid or '-'}: {grant.action}"
+                if any(role.grant_covers(grant, request) for request in run.requests.get(function, [])):
+                    used.add((function, grant.key))
+    unused = sorted(
+        f"{text} on resource #{key[3]}"
+        for (function, key), text in granted.items()
+        if (function, key) not in used and not justified(function, key[2])
+    )
+    assert not unused, "grants no path uses (remove them, or say why beside them):\n" + "\n".join(unused)
+
+
+def fresh_stack(monkeypatch: pytest.MonkeyPatch) -> StackResources:
+    """A new stack, its variables set as the `stack` fixture sets them (the budget too)."""
+    resources = create_stack_resources(TEMPLATE, f"t-{uuid.uuid4().hex[:10]}", "s3cr3t-current,s3cr3t-previous")
+    for environment in function_environments(resources).values():
+        for key, value in (environment | LOCAL_OVERRIDES).items():
+            monkeypatch.setenv(key, value)
+    monkeypatch.setenv("ANSWER_BUDGET_SECONDS", "25")
+    helpers.reset_cached_settings()
+    return resources
+
+
+def function_invoke(name: str) -> Invoke:
+    """A function freshly loaded (its per-container caches empty), invoked as the local stack invokes it."""
+    return LocalFunction(name, helpers.load_function(name), memory_mb=256).invoke
