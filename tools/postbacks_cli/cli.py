@@ -143,6 +143,11 @@ def parser() -> argparse.ArgumentParser:
     tail_cmd.add_argument("--number", help="only postbacks to or from this subscriber number")
     tail_cmd.add_argument("--limit", type=_positive, help="stop after printing this many events")
     tail_cmd.add_argument("--json", action="store_true", help="the events as EventBridge delivers them, JSON lines")
+    tail_cmd.add_argument(
+        "--cleanup",
+        action="store_true",
+        help="only remove the rules and queues of killed tails (tagged, over an hour old), then exit",
+    )
 
     commands.add_parser(
         "url", parents=[common], help="the whole postback URL, secret included, for the vendor's settings page"
@@ -197,7 +202,9 @@ def _positive(text: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        return _run(args)
+        # Human output cannot drive the terminal, whichever command prints it; JSON output stays exact.
+        with output.guarded(stdout=not getattr(args, "json", False)):
+            return _run(args)
     except TargetError as error:
         output.error(str(error))
         return Exit.USAGE
@@ -236,6 +243,8 @@ def _run(args: argparse.Namespace) -> int:
         return dlq.show(clients.sqs(), target.dead_letter_queue(), args.limit, args.json)
     if command == "tail":
         listener = tail.listener_for(target.event_bus(), target.source())
+        if args.cleanup:
+            return tail.cleanup(listener)
         return tail.run(listener, args.json, args.code, args.number, args.limit)
     if command == "url":
         return url.run(target)

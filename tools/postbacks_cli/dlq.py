@@ -141,12 +141,11 @@ def show(sqs: SQSClient, queue_url: str, limit: int, as_json: bool) -> int:
     print(f"{output.plural(total, 'message')} in the dead-letter queue {name}{shown}")
     for number, job in enumerate(jobs, start=1):
         print()
-        print(
-            f"{number}. {job.job} {job.message_key}".rstrip() + f"  sent {job.sent_at}  received {job.receive_count}x"
-        )
-        print(f"   why: {job.why}")
-        print(f"   body: {job.excerpt}")
-        print(f"   message id: {job.message_id} (search the worker's logs for it)")
+        head = f"{number}. {job.job} {job.message_key}".rstrip()
+        output.line(head, f"sent {job.sent_at}", f"received {job.receive_count}x", sep="  ")
+        output.line("   why:", job.why)
+        output.line("   body:", job.excerpt)
+        output.line("   message id:", job.message_id, "(search the worker's logs for it)")
     print()
     print("Fix the cause, then `postbacks redrive` sends them back to the work queue.")
     return Exit.OK

@@ -81,18 +81,13 @@ def _filtered(listed: Iterable[Listed], code: str | None, wanted_status: str | N
 
 
 def _print(store: PostbackStore, listed: Iterable[Listed], as_json: bool, full: bool, progress: Progress) -> None:
-    rows = StreamingTable(
-        (
-            ("EVENT AT", 27),
-            ("MESSAGE", 35),
-            ("CODE", 4),
-            ("STATUS", 13),
-            ("NOW", 13),
-            ("TO", 13),
-            ("FROM", 13),
-            ("OPERATOR", 0),
-        )
-    )
+    with StreamingTable(("EVENT AT", "MESSAGE", "CODE", "STATUS", "NOW", "TO", "FROM", "OPERATOR")) as rows:
+        _rows(store, listed, as_json, full, progress, rows)
+
+
+def _rows(
+    store: PostbackStore, listed: Iterable[Listed], as_json: bool, full: bool, progress: Progress, rows: StreamingTable
+) -> None:
     for hit, now in listed:
         status_now = now.fields.get("status") if now is not None else None
         fields: dict[str, Any] = {"code": hit.code, "status": hit.status}

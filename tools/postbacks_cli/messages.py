@@ -37,7 +37,7 @@ def show(store: PostbackStore, message_key: str, as_json: bool, raw: bool = Fals
             }
         )
         return Exit.OK
-    print(f"{message.message_key}: {message.status} ({message.status_code or 'no code'})")
+    output.line(f"{message.message_key}:", message.status, f"({message.status_code or 'no code'})")
     print()
     output.table(
         ("EVENT AT", "CODE", "STATUS", "VENDOR STATUS", "OPERATOR", "TO", "FROM", "RECEIVED AT", "EVENT"),

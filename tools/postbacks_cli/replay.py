@@ -65,7 +65,7 @@ class Replayed:
             Result.UNAVAILABLE: f"storage unavailable, kept ({self.detail})",
             Result.NOT_FOUND: "no kept body with that key",
         }[self.result]
-        return f"{self.result.value.replace('_', ' '):<15} {self.key}  {what}"
+        return f"{self.result.value.replace('_', ' '):<15} {output.visible(self.key)}  {output.visible(what)}"
 
     def _stored_text(self) -> str:
         parts = [
@@ -107,11 +107,7 @@ def ingestor_for(target: Target) -> Ingestor:
 
 
 def list_rejected(quarantine: Quarantine, reason: str | None, limit: int | None, detail: bool, as_json: bool) -> int:
-    columns = [("STORED AT", 24), ("REASON", 22), ("SIZE", 9), ("KEY", 0)]
-    if detail:
-        columns[-1] = ("KEY", 76)
-        columns.append(("DETAIL", 0))
-    rows = StreamingTable(columns)
+    rows = StreamingTable(("STORED AT", "REASON", "SIZE", "KEY", *(("DETAIL",) if detail else ())))
     count = 0
     for kept in islice(quarantine.list_kept(reason), limit):
         count += 1
@@ -136,6 +132,7 @@ def list_rejected(quarantine: Quarantine, reason: str | None, limit: int | None,
         if described is not None:
             row.append(described.detail)
         rows.row(row)
+    rows.close()
     if not count and not as_json:
         print("no kept bodies" + (f" with reason {reason}" if reason else ""))
     return Exit.OK

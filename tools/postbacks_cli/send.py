@@ -123,7 +123,7 @@ def run(files: list[Path], url: str | None, form: str, timeout: float) -> int:
             output.error(f"{shown_url(url)} unreachable ({reason}): is `make run` up, or the stack deployed?")
             return Exit.USAGE
         failed += not 200 <= status < 300
-        print(f"{sample.name}  {status}  {answer.strip()}", flush=True)
+        output.line(sample.name, status, answer.strip(), sep="  ")
     if failed:
         print(f"{failed} of {len(prepared)} not accepted")
     return Exit.FAILED if failed else Exit.OK

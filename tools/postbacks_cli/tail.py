@@ -1,9 +1,12 @@
 """Print the stack's events as they are published, until Ctrl-C.
 
 `tail` listens through a temporary rule and SQS queue that it creates on the stack's event bus (the
-EventBusName output; locally the bus the local stack made) and deletes when it stops: nothing to deploy,
-nothing left running. Its IAM needs: events:PutRule/PutTargets/RemoveTargets/DeleteRule and
-sqs:CreateQueue/SetQueueAttributes/ReceiveMessage/DeleteMessage/DeleteQueue on `postbacks-tail-*`.
+EventBusName output; locally the bus the local stack made) and deletes when it stops, on Ctrl-C, SIGTERM
+or SIGHUP (a closed terminal). Both are named `postbacks-tail-*` and tagged `postbacks-tail` with their
+creation time: a tail killed outright leaves them, and the next `tail` (or `tail --cleanup`, which only
+cleans) removes those older than an hour. Its IAM needs: events:PutRule/PutTargets/RemoveTargets/
+DeleteRule/ListRules/ListTagsForResource/TagResource and sqs:CreateQueue/TagQueue/ListQueues/ListQueueTags/
+SetQueueAttributes/GetQueueAttributes/ReceiveMessage/DeleteMessage/DeleteQueue on `postbacks-tail-*`.
 Events published before it started are not shown: replay those from the stack's EventBridge archive.
 --code and --number filter what is printed; numbers are masked unless --json.
 """
@@ -12,9 +15,13 @@ from __future__ import annotations
 
 import json
 import secrets
+import signal
 import sys
+import threading
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 from postbacks.domain.privacy import mask_number, mask_text
@@ -23,7 +30,10 @@ from postbacks_cli import output
 from postbacks_cli.output import Exit
 
 NAME_PREFIX = "postbacks-tail-"
+TAG = "postbacks-tail"  # its value: when the listener was made (ISO 8601, UTC)
+STALE_AFTER = timedelta(hours=1)  # a listener this old belongs to no running tail: its queue keeps 1 h
 WAIT_SECONDS = 5  # one long poll; Ctrl-C ends it at once
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _NUMBER_FIELDS = ("to", "from", "mobile")
 
 
@@ -37,6 +47,7 @@ class Listener:
     source: str
     name: str = field(default_factory=lambda: NAME_PREFIX + secrets.token_hex(4))
     queue_url: str | None = None
+    made_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     _rule_made: bool = False
 
     def __enter__(self) -> Listener:
@@ -52,7 +63,10 @@ class Listener:
 
     def _open(self) -> None:
         pattern = json.dumps({"source": [self.source]})
-        rule_arn = self.events.put_rule(Name=self.name, EventBusName=self.bus, EventPattern=pattern)["RuleArn"]
+        made_at = self.made_at.isoformat()
+        rule_arn = self.events.put_rule(
+            Name=self.name, EventBusName=self.bus, EventPattern=pattern, Tags=[{"Key": TAG, "Value": made_at}]
+        )["RuleArn"]
         self._rule_made = True
         policy = {
             "Version": "2012-10-17",
@@ -69,6 +83,7 @@ class Listener:
         self.queue_url = self.sqs.create_queue(
             QueueName=self.name,
             Attributes={"Policy": json.dumps(policy), "SqsManagedSseEnabled": "true", "MessageRetentionPeriod": "3600"},
+            tags={TAG: made_at},
         )["QueueUrl"]
         queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
@@ -76,7 +91,12 @@ class Listener:
         self.events.put_targets(Rule=self.name, EventBusName=self.bus, Targets=[{"Id": "tail", "Arn": queue_arn}])
 
     def close(self) -> None:
-        # Best effort, each step on its own: a half-made listener is still taken down.
+        # Best effort, each step on its own: a half-made listener is still taken down, and a second
+        # Ctrl-C or SIGTERM while it is does not stop it halfway.
+        with _signals_held():
+            self._remove()
+
+    def _remove(self) -> None:
         if self._rule_made:
             _quietly(self.events.remove_targets, Rule=self.name, EventBusName=self.bus, Ids=["tail"])
             _quietly(self.events.delete_rule, Name=self.name, EventBusName=self.bus)
@@ -98,11 +118,92 @@ class Listener:
         return [json.loads(message["Body"]) for message in messages]
 
 
-def _quietly(call: Any, **arguments: Any) -> None:
+def _quietly(call: Any, **arguments: Any) -> bool:
     try:
         call(**arguments)
     except Exception as error:  # noqa: BLE001 - cleanup reports and goes on
         output.error(f"tail: could not remove {arguments}: {error}")
+        return False
+    return True
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: ends `tail` the way Ctrl-C does, through the listener's cleanup."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _stop(signum: int, _frame: object) -> None:
+    raise Stopped(signum)
+
+
+@contextmanager
+def _handling(signums: tuple[signal.Signals, ...], handler: Any) -> Iterator[None]:
+    """`handler` for these signals while inside (signals reach the main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {signum: signal.signal(signum, handler) for signum in signums}
+    try:
+        yield
+    finally:
+        for signum, previous in saved.items():
+            signal.signal(signum, previous)
+
+
+def _stopping_on_signals() -> AbstractContextManager[None]:
+    """SIGTERM and SIGHUP raise while listening as SIGINT does, so the listener's cleanup runs."""
+    return _handling(STOP_SIGNALS[1:], _stop)
+
+
+def _signals_held() -> AbstractContextManager[None]:
+    """Signals that would stop `tail` are ignored while it removes what it made."""
+    return _handling(STOP_SIGNALS, signal.SIG_IGN)
+
+
+def _stale(tags: dict[str, str], now: datetime) -> bool:
+    made = tags.get(TAG)
+    if made is None:
+        return False  # not ours: a name alone is not proof
+    try:
+        return now - datetime.fromisoformat(made) > STALE_AFTER
+    except ValueError:
+        return False
+
+
+def clean_stale(events_client: Any, sqs: Any, bus: str, now: datetime | None = None) -> list[str]:
+    """Remove the rules and queues killed tails left on `bus`'s account (tagged, over an hour old); their names."""
+    now = now or datetime.now(UTC)
+    removed: list[str] = []
+    for page in events_client.get_paginator("list_rules").paginate(EventBusName=bus, NamePrefix=NAME_PREFIX):
+        for rule in page.get("Rules", []):
+            listed = events_client.list_tags_for_resource(ResourceARN=rule["Arn"]).get("Tags", [])
+            if not _stale({tag["Key"]: tag["Value"] for tag in listed}, now):
+                continue
+            targets = events_client.list_targets_by_rule(Rule=rule["Name"], EventBusName=bus).get("Targets", [])
+            if targets:
+                ids = [target["Id"] for target in targets]
+                _quietly(events_client.remove_targets, Rule=rule["Name"], EventBusName=bus, Ids=ids)
+            if _quietly(events_client.delete_rule, Name=rule["Name"], EventBusName=bus):
+                removed.append(f"rule {rule['Name']}")
+    for page in sqs.get_paginator("list_queues").paginate(QueueNamePrefix=NAME_PREFIX):
+        for queue_url in page.get("QueueUrls", []):
+            if _stale(sqs.list_queue_tags(QueueUrl=queue_url).get("Tags", {}), now) and _quietly(
+                sqs.delete_queue, QueueUrl=queue_url
+            ):
+                removed.append(f"queue {queue_url.rsplit('/', 1)[-1]}")
+    return removed
+
+
+def cleanup(listener: Listener) -> int:
+    """`tail --cleanup`: remove what killed tails left, and say what."""
+    removed = clean_stale(listener.events, listener.sqs, listener.bus)
+    for name in removed:
+        output.line("removed", name)
+    output.line(f"{output.plural(len(removed), 'leftover')} removed (rules and queues of tails over an hour old)")
+    return Exit.OK
 
 
 def wanted(event: dict[str, Any], code: str | None, number: str | None) -> bool:
@@ -118,23 +219,29 @@ def wanted(event: dict[str, Any], code: str | None, number: str | None) -> bool:
 
 
 def line(event: dict[str, Any]) -> str:
-    """One event for a person: time, type, message, what happened; phone numbers masked."""
+    """One event for a person: time, type, message, what happened; phone numbers masked, keys and URIs exact."""
     detail = event.get("detail") or {}
-    head = f"{event.get('time', '')}  {event.get('detail-type', ''):<17}  {detail.get('message_key', '')}"
+    shown = output.visible
+    kind, key = shown(event.get("detail-type", "")), shown(detail.get("message_key", ""))
+    head = f"{shown(event.get('time', ''))}  {kind:<17}  {key}"
     if "postback" in detail:
         postback, message = detail["postback"], detail.get("message") or {}
         final = " (final)" if message.get("final") else ""
         numbers = " ".join(
-            f"{name} {mask_number(str(postback[name]))}" for name in _NUMBER_FIELDS if postback.get(name)
+            f"{name} {shown(mask_number(str(postback[name])))}" for name in _NUMBER_FIELDS if postback.get(name)
         )
-        text = f"{head}  {postback.get('code', '')} {postback.get('status', '')}  {numbers}"
-        text += f"  -> message {message.get('status', '')}{final}"
-    else:
-        size = output.human_size(int(detail.get("size") or 0))
-        text = (
-            f"{head}  file {detail.get('index')}  {detail.get('content_type', '')} {size}  {detail.get('s3_uri', '')}"
-        )
-    return mask_text(text)
+        said = mask_text(f"{postback.get('code', '')} {postback.get('status', '')}")
+        return f"{head}  {shown(said)}  {numbers}  -> message {shown(message.get('status', ''))}{final}"
+    size = output.human_size(_size(detail.get("size")))
+    what = mask_text(f"{detail.get('content_type', '')} {size}")
+    return f"{head}  file {shown(detail.get('index'))}  {shown(what)}  {shown(detail.get('s3_uri', ''))}"
+
+
+def _size(value: Any) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
 
 
 def events(listener: Listener) -> Iterator[dict[str, Any]]:
@@ -158,17 +265,38 @@ def run(
     stream: TextIO | None = None,
 ) -> int:
     out = stream or sys.stdout
-    with listener:
-        print(f"tail: listening on bus {listener.bus} for {listener.source} (Ctrl-C stops)", file=sys.stderr)
-        for event in events(listener):
-            if not wanted(event, code, number):
-                continue
-            if as_json:
-                output.json_line(event, out)
-            else:
-                print(line(event), file=out, flush=True)
-            if limit is not None:
-                limit -= 1
-                if limit <= 0:
-                    break
+    try:
+        with _stopping_on_signals():
+            _clean_before(listener)
+            with listener:
+                print(f"tail: listening on bus {listener.bus} for {listener.source} (Ctrl-C stops)", file=sys.stderr)
+                _print_events(listener, as_json, code, number, limit, out)
+    except Stopped as stopped:
+        return 128 + stopped.signum
     return Exit.OK
+
+
+def _clean_before(listener: Listener) -> None:
+    try:
+        removed = clean_stale(listener.events, listener.sqs, listener.bus)
+    except Exception as error:  # noqa: BLE001 - a listing refused must not stop tailing
+        output.error(f"tail: could not look for leftovers of killed tails: {error}")
+        return
+    if removed:
+        print(f"tail: removed leftovers of killed tails: {', '.join(removed)}", file=sys.stderr)
+
+
+def _print_events(
+    listener: Listener, as_json: bool, code: str | None, number: str | None, limit: int | None, out: TextIO
+) -> None:
+    for event in events(listener):
+        if not wanted(event, code, number):
+            continue
+        if as_json:
+            output.json_line(event, out)
+        else:
+            print(line(event), file=out, flush=True)
+        if limit is not None:
+            limit -= 1
+            if limit <= 0:
+                return

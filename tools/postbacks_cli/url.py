@@ -22,5 +22,5 @@ def run(target: Target) -> int:
     except SecretUnavailable as error:
         output.error(f"cannot read the URL secret of {target.where}: {error}")
         return Exit.USAGE
-    print(target.postback_url.rstrip("/") + "/" + quote(secret, safe=""))
+    output.line(target.postback_url.rstrip("/") + "/" + quote(secret, safe=""))
     return Exit.OK
