@@ -19,7 +19,7 @@ from postbacks.domain import timestamps
 from postbacks.domain.codes import Status
 from postbacks.storage.quarantine import Quarantine, QuarantineUnavailable
 from postbacks.storage.store import PostbackStore, StorageUnavailable
-from postbacks_cli import clients, dlq, listing, messages, output, replay, send, stats, tail, targets, url, when
+from postbacks_cli import clients, dlq, listing, messages, output, replay, report, send, stats, tail, targets, url, when
 from postbacks_cli.output import Exit
 from postbacks_cli.targets import Target, TargetError
 
@@ -149,6 +149,8 @@ def parser() -> argparse.ArgumentParser:
         help="only remove the rules and queues of killed tails (tagged, over an hour old), then exit",
     )
 
+    report.add_parser(commands, common)
+
     commands.add_parser(
         "url", parents=[common], help="the whole postback URL, secret included, for the vendor's settings page"
     )
@@ -224,6 +226,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "replay" and sum((bool(args.keys), args.reason is not None, args.all)) != 1:
         output.error("replay needs exactly one of: KEY..., --reason REASON, --all")
         return Exit.USAGE
+    if args.command == "report" and args.files:  # a folder of analytics files needs no AWS at all
+        return report.run(None, args)
     targets.use_aws(args.profile, args.region)
     target = targets.resolve_target(args)
     command = args.command
@@ -248,6 +252,8 @@ def _run(args: argparse.Namespace) -> int:
         return tail.run(listener, args.json, args.code, args.number, args.limit)
     if command == "url":
         return url.run(target)
+    if command == "report":
+        return report.run(target, args)
     if command == "redrive":
         return dlq.redrive(clients.sqs(), target.dead_letter_queue(), target.queue(), args.limit)
     raise AssertionError(f"unhandled command {command}")

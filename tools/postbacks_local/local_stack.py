@@ -21,6 +21,7 @@ from types import FrameType
 from typing import Any
 
 from postbacks_cli.local_stacks import LOCAL_STACK_NAME, StackResources, moto_client, resolve_region
+from postbacks_local.analytics_delivery import analytics_deliveries
 from postbacks_local.api import DEFAULT_PORT, ApiEmulator
 from postbacks_local.runtime import EventSource, LocalRuntime, load_functions
 from postbacks_local.sqs_poller import sqs_pollers
@@ -40,7 +41,7 @@ def _queues(template: Mapping[str, Any], runtime: LocalRuntime, names: Names) ->
     return sqs_pollers(template, runtime, names, moto_client("sqs", names.region))
 
 
-SOURCES: tuple[SourceFactory, ...] = (_queues, stream_mappings)
+SOURCES: tuple[SourceFactory, ...] = (_queues, stream_mappings, analytics_deliveries)
 
 
 def build_runtime(

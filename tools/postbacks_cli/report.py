@@ -1,0 +1,175 @@
+"""`report NAME`: answers over many messages, from the analytics files (docs/analytics.md).
+
+  delivery    MT messages per day (or --by carrier|shortcode|campaign|mms-id|code): messages, delivered,
+              failed (expired, rejected, not_supported among them), pending, delivery rate
+  latency     seconds from the send report to the final outcome, p50/p95/p99, by carrier
+  failures    failed messages by carrier, code and the vendor's text
+  inbound     MO messages by shortcode and keyword
+  unresolved  send reports older than --older-than (default 72h) with no final outcome
+
+A message counts once, with its status by the rule `postbacks show` uses. A deployed stack's reports run
+on Athena in the stack's workgroup (its bytes scanned and cost are printed); the local stack's run the
+same SQL on DuckDB, in-process, over the analytics files in its bucket.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from postbacks.analytics import reports
+from postbacks.analytics.result import Result, athena_cost
+from postbacks.domain.privacy import mask_number
+from postbacks.domain.timestamps import utc_now_iso
+from postbacks_cli import clients, output, targets, when
+from postbacks_cli.output import Exit, Progress
+from postbacks_cli.targets import Target, TargetError
+
+PREFIX = "analytics/events/"  # template.yaml, AnalyticsDeliveryStream's Prefix
+_ENGINES = ("auto", "athena", "duckdb")
+
+
+def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    command = commands.add_parser(
+        "report",
+        parents=[common],
+        help="delivery, latency, failures, inbound or unresolved, over the analytics files (Athena or DuckDB)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    command.add_argument("name", choices=reports.REPORTS, metavar="NAME", help=", ".join(reports.REPORTS))
+    command.add_argument("--since", type=when.since, default=when.since("7d"), help=f"{when.FORMS} (default 7d)")
+    command.add_argument("--until", type=when.until, help="at or before (default now)")
+    command.add_argument("--by", choices=reports.GROUPINGS, default="day", help="delivery: the grouping")
+    command.add_argument(
+        "--older-than", dest="older_than", type=_hours, default=None, help="unresolved: age of the send report (72h)"
+    )
+    command.add_argument("--engine", choices=_ENGINES, default="auto", help="auto: DuckDB for a local stack")
+    command.add_argument("--files", type=Path, help="run on DuckDB over this folder of analytics files")
+    formats = command.add_mutually_exclusive_group()
+    formats.add_argument("--json", action="store_true", help="one JSON object per row")
+    formats.add_argument("--csv", action="store_true", help="CSV with a header row")
+
+
+def _hours(text: str) -> float:
+    try:
+        seconds = _duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+    return seconds / 3600
+
+
+def _duration(text: str) -> float:
+    units = {"m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+    text = text.strip().lower()
+    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit():
+        raise ValueError(f"{text!r} is not a duration: use 72h, 3d, 90m")
+    return int(text[:-1]) * units[text[-1]]
+
+
+def window_of(args: argparse.Namespace) -> reports.Window:
+    older = args.older_than
+    if args.name == "unresolved" and older is None:
+        older = reports.DEFAULT_OLDER_THAN_HOURS
+    return reports.window(args.since, args.until or utc_now_iso(), args.by, older)
+
+
+def run(target: Target | None, args: argparse.Namespace) -> int:
+    try:
+        window = window_of(args)
+    except reports.ReportError as error:
+        output.error(str(error))
+        return Exit.USAGE
+    query = reports.bind(reports.sql(args.name), window.values())
+    with Progress(f"report {args.name}") as progress:
+
+        def note(text: str) -> None:
+            progress.advance(1, text)
+
+        with tempfile.TemporaryDirectory(prefix="postbacks-report-") as folder:
+            result = _engine(target, args, window, Path(folder), note).run(query, note)
+        progress.clear()
+    print_result(result, args)
+    return Exit.OK
+
+
+def _engine(
+    target: Target | None, args: argparse.Namespace, window: reports.Window, folder: Path, note: Callable[[str], None]
+) -> Any:
+    from postbacks.analytics.duckdb_engine import DuckDbEngine
+
+    if args.files:
+        return DuckDbEngine(sorted(path for path in args.files.rglob("*") if path.is_file()))
+    engine = args.engine
+    if engine == "auto":
+        engine = "duckdb" if targets._is_loopback(os.environ.get("AWS_ENDPOINT_URL")) else "athena"
+    if engine == "athena":
+        from postbacks.analytics.athena import AthenaEngine, names_for
+
+        if not args.stack:
+            raise TargetError("an Athena report needs --stack NAME (its workgroup and database)")
+        workgroup, database = names_for(args.stack)
+        return AthenaEngine(workgroup, database)
+    if target is None:
+        raise TargetError("a DuckDB report needs a bucket (the local stack, --bucket) or --files DIR")
+    return DuckDbEngine(download(target.bucket(), window.days(), folder, note))
+
+
+def download(bucket: str, days: list[str], folder: Path, note: Callable[[str], None]) -> list[Path]:
+    """The window's analytics files, copied from the bucket into `folder` under their own keys."""
+    s3 = clients.s3()
+    files: list[Path] = []
+    pages = s3.get_paginator("list_objects_v2")
+    for day in days:
+        for page in pages.paginate(Bucket=bucket, Prefix=f"{PREFIX}{day}/"):
+            for item in page.get("Contents", []):
+                path = folder / item["Key"]
+                path.parent.mkdir(parents=True, exist_ok=True)
+                s3.download_file(bucket, item["Key"], str(path))
+                files.append(path)
+                note(f"{len(files)} files copied")
+    return files
+
+
+def print_result(result: Result, args: argparse.Namespace) -> None:
+    records = [_renamed(record, args.by) for record in result.records()]
+    if args.json:
+        for record in records:
+            output.json_line(record)
+    elif args.csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(records[0]) if records else _columns(result, args.by))
+        writer.writeheader()
+        writer.writerows(records)
+    else:
+        shown = [_masked(record) for record in records]
+        columns = _columns(result, args.by)
+        output.table([column.upper() for column in columns], ([record[c] for c in columns] for record in shown))
+    print(_footer(result, len(records)), file=sys.stderr if args.json or args.csv else sys.stdout)
+
+
+def _columns(result: Result, by: str) -> list[str]:
+    return [by if column == "group_key" else column for column in result.columns]
+
+
+def _renamed(record: dict[str, Any], by: str) -> dict[str, Any]:
+    return {(by if name == "group_key" else name): value for name, value in record.items()}
+
+
+def _masked(record: dict[str, Any]) -> dict[str, Any]:
+    if record.get("number"):
+        return {**record, "number": mask_number(str(record["number"]))}
+    return record
+
+
+def _footer(result: Result, rows: int) -> str:
+    size = output.human_size(result.bytes_scanned)
+    if result.engine == "athena":
+        cost = athena_cost(result.bytes_scanned)
+        return f"{output.plural(rows, 'row')}; Athena scanned {size}, ${cost:.6f} at $5/TB (query {result.query_id})"
+    return f"{output.plural(rows, 'row')}; DuckDB read {size} of analytics files"
