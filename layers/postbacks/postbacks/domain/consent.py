@@ -20,7 +20,7 @@ import csv
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from enum import StrEnum
 from functools import cache
@@ -229,7 +229,9 @@ class Decision:
     program: str
     state: State = State.UNKNOWN
     decider: ConsentEvent | None = None
-    previous_state: State = State.UNKNOWN  # the state before the decider (what a change event reports)
+    # The state the decider's write replaced: what a change reports. It depends on arrival order (a
+    # late, older opt-out never replaces anything), so it is left out of the decision's equality.
+    previous_state: State = field(default=State.UNKNOWN, compare=False)
     review: ConsentEvent | None = None  # the latest possible opt-out
 
     @property
