@@ -20,6 +20,7 @@ from postbacks.domain.codes import Status
 from postbacks.storage.quarantine import Quarantine, QuarantineUnavailable
 from postbacks.storage.store import PostbackStore, StorageUnavailable
 from postbacks_cli import clients, dlq, listing, messages, output, replay, send, stats, tail, targets, url, when
+from postbacks_cli import consent as consent_command
 from postbacks_cli.output import Exit
 from postbacks_cli.targets import Target, TargetError
 
@@ -144,6 +145,7 @@ def parser() -> argparse.ArgumentParser:
     tail_cmd.add_argument("--limit", type=_positive, help="stop after printing this many events")
     tail_cmd.add_argument("--json", action="store_true", help="the events as EventBridge delivers them, JSON lines")
 
+    consent_command.register(commands, common)
     commands.add_parser(
         "url", parents=[common], help="the whole postback URL, secret included, for the vendor's settings page"
     )
@@ -239,6 +241,8 @@ def _run(args: argparse.Namespace) -> int:
         return tail.run(listener, args.json, args.code, args.number, args.limit)
     if command == "url":
         return url.run(target)
+    if command == "consent":
+        return consent_command.run(target.table(), args)
     if command == "redrive":
         return dlq.redrive(clients.sqs(), target.dead_letter_queue(), target.queue(), args.limit)
     raise AssertionError(f"unhandled command {command}")

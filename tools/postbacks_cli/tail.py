@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from postbacks.domain.privacy import mask_number, mask_text
+from postbacks_cli import consent as consent_command
 from postbacks_cli import output
 from postbacks_cli.output import Exit
 
@@ -117,6 +118,8 @@ def wanted(event: dict[str, Any], code: str | None, number: str | None) -> bool:
 
 def line(event: dict[str, Any]) -> str:
     """One event for a person: time, type, message, what happened; phone numbers masked."""
+    if (consent_line := consent_command.tail_line(event)) is not None:
+        return consent_line
     detail = event.get("detail") or {}
     head = f"{event.get('time', '')}  {event.get('detail-type', ''):<17}  {detail.get('message_key', '')}"
     if "postback" in detail:
