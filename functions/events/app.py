@@ -13,10 +13,11 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from postbacks.service import events, publisher
+from postbacks.service import consent, consent_events, events, publisher
 from postbacks.service.observability import make_logger
 from postbacks.service.settings import get_settings
 from postbacks.storage import aws
+from postbacks.storage.consent import ConsentLedger
 from postbacks.storage.store import PostbackStore
 
 logger = make_logger()
@@ -35,11 +36,22 @@ def deciding() -> events.DecidingReader:
     return events.deciding_from(PostbackStore(get_settings().table_name))
 
 
+@cache
+def ledger() -> ConsentLedger:
+    return consent.ledger_from_settings()
+
+
+def consent_changes(image: dict[str, Any]) -> list[events.Event]:
+    return consent_events.consent_events_for([image], ledger())
+
+
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     records = event.get("Records") or []
-    outcome = publisher.publish(records, deciding(), EVENT_SOURCE, EVENT_BUS_NAME, publisher.put_with(aws.events()))
+    outcome = publisher.publish(
+        records, deciding(), EVENT_SOURCE, EVENT_BUS_NAME, publisher.put_with(aws.events()), more=consent_changes
+    )
     metrics.add_metric(name="EventsPublished", unit=MetricUnit.Count, value=outcome.published)
     metrics.add_metric(name="EventsCut", unit=MetricUnit.Count, value=outcome.cut)
 

@@ -20,6 +20,7 @@ from postbacks.domain.codes import Status
 from postbacks.storage.quarantine import Quarantine, QuarantineUnavailable
 from postbacks.storage.store import PostbackStore, StorageUnavailable
 from postbacks_cli import clients, dlq, listing, messages, output, replay, report, send, stats, tail, targets, url, when
+from postbacks_cli import consent as consent_command
 from postbacks_cli.output import Exit
 from postbacks_cli.targets import Target, TargetError
 
@@ -151,6 +152,7 @@ def parser() -> argparse.ArgumentParser:
 
     report.add_parser(commands, common)
 
+    consent_command.register(commands, common)
     commands.add_parser(
         "url", parents=[common], help="the whole postback URL, secret included, for the vendor's settings page"
     )
@@ -254,6 +256,8 @@ def _run(args: argparse.Namespace) -> int:
         return url.run(target)
     if command == "report":
         return report.run(target, args)
+    if command == "consent":
+        return consent_command.run(target.table(), args)
     if command == "redrive":
         return dlq.redrive(clients.sqs(), target.dead_letter_queue(), target.queue(), args.limit)
     raise AssertionError(f"unhandled command {command}")

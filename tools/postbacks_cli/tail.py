@@ -26,6 +26,7 @@ from typing import Any, TextIO
 
 from postbacks.domain.privacy import mask_number, mask_text
 from postbacks.storage import keys
+from postbacks_cli import consent as consent_command
 from postbacks_cli import output
 from postbacks_cli.output import Exit
 
@@ -220,6 +221,8 @@ def wanted(event: dict[str, Any], code: str | None, number: str | None) -> bool:
 
 def line(event: dict[str, Any]) -> str:
     """One event for a person: time, type, message, what happened; phone numbers masked, keys and URIs exact."""
+    if (consent_line := consent_command.tail_line(event)) is not None:
+        return output.visible(consent_line)
     detail = event.get("detail") or {}
     shown = output.visible
     kind, key = shown(event.get("detail-type", "")), shown(detail.get("message_key", ""))

@@ -18,6 +18,8 @@ from postbacks.storage import bus
 log = logging.getLogger(__name__)
 
 Put = Callable[[Sequence[Mapping[str, Any]]], dict[int, str]]  # entries -> refused: index -> error code
+# A new item -> the further events it makes (the consent ledger's), owned by the same stream record.
+More = Callable[[Mapping[str, Any]], Sequence[events.Event]]
 
 
 @dataclass
@@ -28,7 +30,12 @@ class Outcome:
 
 
 def publish(
-    records: Sequence[Mapping[str, Any]], deciding_item: events.DecidingReader, source: str, bus_name: str, put: Put
+    records: Sequence[Mapping[str, Any]],
+    deciding_item: events.DecidingReader,
+    source: str,
+    bus_name: str,
+    put: Put,
+    more: More | None = None,
 ) -> Outcome:
     outcome = Outcome()
     reader = events.once_per_message(deciding_item)
@@ -38,17 +45,18 @@ def publish(
         stream = record.get("dynamodb") or {}
         sequence = str(stream.get("SequenceNumber", ""))
         try:
-            event = events.event_for(events.plain_image(stream.get("NewImage") or {}), reader)
+            image = events.plain_image(stream.get("NewImage") or {})
+            event = events.event_for(image, reader)
+            built = ([] if event is None else [event]) + list(more(image) if more else [])
         except Exception:  # one record's failure is reported, never the batch's
             log.exception("could not build the event of stream record %s", sequence)
             outcome.failed.add(sequence)
             continue
-        if event is None:
-            continue
-        published = events.fitted(event, source)
-        outcome.cut += published is not event
-        entries.append(published.entry(source, bus_name))
-        owners.append(sequence)
+        for each in built:
+            published = events.fitted(each, source)
+            outcome.cut += published is not each
+            entries.append(published.entry(source, bus_name))
+            owners.append(sequence)
     refused = put(entries) if entries else {}
     for index, code in sorted(refused.items()):
         log.warning("the bus refused the event of stream record %s: %s", owners[index], code)
