@@ -122,7 +122,6 @@ def test_postback_received_schema() -> None:
         "precedence": "S#010#2012-06-07T12:27:29.000Z#abc",
         "received_at": "2026-12-01T10:00:00.000Z",
         "event_at": "2012-06-07T12:27:29.000Z",
-        "precedence": "S#010#2012-06-07T12:27:29.000Z#abc",
         "postback": {"code": "N101", "status": "sent", "to": "16501112222"},
         "message": {"status": "delivered", "status_code": "N102", "final": True, "decided_by": "def"},
     }

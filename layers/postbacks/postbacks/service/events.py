@@ -148,7 +148,6 @@ def postback_received(item: Mapping[str, Any], deciding: Mapping[str, Any] | Non
         "precedence": item.get("sk"),
         "received_at": item.get("received_at"),
         "event_at": item.get("event_at"),
-        "precedence": item.get("sk"),  # the sort key: string order is the status rule's order
         "postback": codec.event_of(item).fields,
         "message": {
             "status": status,

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 Put = Callable[[Sequence[Mapping[str, Any]]], dict[int, str]]  # entries -> refused: index -> error code
 # A new item -> the further events it makes (the consent ledger's), owned by the same stream record.
-More = Callable[[Mapping[str, Any]], Sequence[events.Event]]
+More = Callable[[dict[str, Any]], Sequence[events.Event]]
 
 
 @dataclass
