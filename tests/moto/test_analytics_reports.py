@@ -23,7 +23,7 @@ from postbacks.storage.codec import StoredEvent
 from postbacks.storage.store import PostbackStore
 from postbacks_cli.local_stacks import StackResources
 from postbacks_local.analytics_delivery import AnalyticsDelivery, make_delivery
-from postbacks_local.event_pipe import EventPipe, make_pipe
+from postbacks_local.stream_mapping import StreamMapping, make_mapping
 from postbacks_local.runtime import LocalFunction
 from postbacks_local.stack_resources import local_names
 from postbacks_local.template import load_template
@@ -38,7 +38,7 @@ FINAL = ("delivered", *FAILURES)
 class Analytics:
     """The stack's events pipe and local Firehose, driven by the test, and the reports over what they wrote."""
 
-    def __init__(self, stack: StackResources, pipe: EventPipe, delivery: AnalyticsDelivery, folder: Path) -> None:
+    def __init__(self, stack: StackResources, pipe: StreamMapping, delivery: AnalyticsDelivery, folder: Path) -> None:
         self.stack = stack
         self.pipe = pipe
         self.delivery = delivery
@@ -69,7 +69,7 @@ class Analytics:
 def analytics(stack: StackResources, tmp_path: Path) -> Analytics:
     template = load_template(ROOT / "template.yaml")
     names = local_names(template, stack)
-    made = make_pipe(template, names, LocalFunction("EventsFunction", load_function("events")).invoke)
+    made = make_mapping(template, names, LocalFunction("EventsFunction", load_function("events")).invoke)
     delivery = make_delivery(template, names)
     assert made is not None
     assert delivery is not None
