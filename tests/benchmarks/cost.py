@@ -12,19 +12,23 @@ The README's table is this section's table.
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
+from postbacks.service import events
 from postbacks_cli.local_stacks import StackResources
-from postbacks_local.lambda_events import LambdaContext, sqs_event
+from postbacks_local.lambda_events import LambdaContext, sqs_event, stream_event, stream_record
 from postbacks_local.sample_events import api_event
 from tests.benchmarks import log_bytes
 from tests.benchmarks.dynamodb_requests import Scenario, write_units
 from tests.benchmarks.fakes import SECRET
-from tests.benchmarks.lambda_like import memory_mb
+from tests.benchmarks.lambda_like import memory_mb, template
 from tests.benchmarks.measure import SEEDS, Figure, Section, median, progress
 from tests.benchmarks.wire import CountingMotoServer, Operation
+from tests.helpers import load_function
 from tests.moto.media_server import MediaServer
 
 # us-east-1, on demand, 2026-12.
@@ -36,6 +40,11 @@ LOGS_PER_GB = 0.50
 SQS_PER_M = 0.40
 S3_PUT_PER_1000 = 0.005
 S3_GET_PER_1000 = 0.0004
+CUSTOM_EVENTS_PER_M = 1.00  # per 64 KB chunk of an entry
+ARCHIVE_PER_GB = 0.10  # events processed into the archive
+DYNAMODB_RRU_PER_M = 0.125
+PIPES_PER_M = 0.40  # what the replaced EventBridge Pipe charged per event after filtering
+EVENT_BATCHES = (10, 1)  # the mapping's BatchSize under load; one record at a trickle
 BUDGET_DLR = 2.50
 # Assumed, not measured here: in-region AWS answers and a small file from a carrier's content host.
 REQUEST_WAIT_MS = 10.0
@@ -201,7 +210,129 @@ def _keep_content(text: str, files: int) -> str:
     return text.replace("<FILE>URL of Content Here</FILE>\n", "")
 
 
-def run(server: CountingMotoServer, resources: StackResources) -> tuple[Section, Section]:
+@dataclass(frozen=True)
+class EventsUsage:
+    """What the events path adds per postback, for one batch size of the stream mapping."""
+
+    batch: int
+    billed_ms: float  # per invocation
+    queries: float  # status reads per postback
+    put_calls: float  # PutEvents calls per postback
+    chunks: float  # 64 KB chunks per event
+    event_bytes: float  # per event, as PutEvents counts it
+    log_bytes: float  # per invocation
+
+    def rows(self) -> list[tuple[str, str, float]]:
+        gb_s = self.billed_ms / 1000 * events_memory_mb() / 1024
+        return [
+            ("EventBridge Pipes", f"none (was 1 event x ${PIPES_PER_M:.2f} / M)", 0.0),
+            ("stream reads", "GetRecords by a Lambda trigger: free", 0.0),
+            ("Lambda requests", f"1 / {self.batch} invocation x $0.20 / M", LAMBDA_REQUEST_PER_M / self.batch),
+            (
+                "Lambda duration (arm64)",
+                f"{self.billed_ms:g} ms x {events_memory_mb()} MB / {self.batch}",
+                gb_s * LAMBDA_ARM_GB_S * 1e6 / self.batch,
+            ),
+            ("status read", f"{self.queries:g} Query (1 RRU) x $0.125 / M", self.queries * DYNAMODB_RRU_PER_M),
+            (
+                "custom events",
+                f"{self.chunks:g} chunk of 64 KB ({self.put_calls:g} PutEvents call) x $1.00 / M",
+                self.chunks * CUSTOM_EVENTS_PER_M,
+            ),
+            ("archive", f"{self.event_bytes:,.0f} B x $0.10 / GB", self.event_bytes / 1e9 * ARCHIVE_PER_GB * 1e6),
+            (
+                "logs",
+                f"{self.log_bytes:,.0f} B / {self.batch} x $0.50 / GB",
+                self.log_bytes / self.batch / 1e9 * LOGS_PER_GB * 1e6,
+            ),
+        ]
+
+    def total(self) -> float:
+        return sum(cost for _, _, cost in self.rows())
+
+
+def events_memory_mb() -> int:
+    return int(template()["Resources"]["EventsFunction"]["Properties"]["MemorySize"])
+
+
+def measure_events(server: CountingMotoServer, resources: StackResources) -> list[EventsUsage]:
+    """New DLRs' stream records through the real events function, in batches of 10 and of 1."""
+    import boto3
+
+    scenario = Scenario(server, resources)  # the functions' variables, the bus name among them
+    bus = os.environ["EVENT_BUS_NAME"]
+    if bus != "default":
+        boto3.client("events").create_event_bus(Name=bus)
+    handler = load_function("events")
+    streams = boto3.client("dynamodbstreams")
+    stream_arn = boto3.client("dynamodb").describe_table(TableName=resources.table_name)["Table"]["LatestStreamArn"]
+    [shard] = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
+    iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST")
+    body = (SEEDS / "001_mms_mt_n102_binary.xml").read_bytes()
+    for number in range(max(EVENT_BATCHES)):  # a new message each: one status read per postback
+        scenario.post(body.replace(b"TU1TXzU5Nzg3OQ==", f"EVENTS{number:04d}".encode()))
+    records = streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
+    plain = [stream_record(record, stream_arn, resources.region) for record in records]
+    entries = [
+        events.fitted(event, "postbacks." + resources.stack_name).entry("postbacks." + resources.stack_name, bus)
+        for event in events.events_for((events.plain_image(r["dynamodb"]["NewImage"]) for r in plain), lambda _: None)
+    ]
+    sizes = [events.entry_size(entry) for entry in entries]
+    usages = []
+    for batch in EVENT_BATCHES:
+        event = stream_event(plain[:batch])
+        rounds = [_one_round(server, handler, event) for _ in range(ROUNDS)]
+        durations = [elapsed for elapsed, _, _ in rounds]
+        _, counted, output = rounds[-1]  # a warm invocation's requests and log lines
+        logged = log_bytes.measure(output)
+        usages.append(
+            EventsUsage(
+                batch=batch,
+                billed_ms=_billed_ms(median(durations), _aws_requests(counted)),
+                queries=_count(counted, "dynamodb", "Query") / batch,
+                put_calls=_count(counted, "awsevents", "PutEvents") / batch,
+                chunks=sum(math.ceil(size / events.MAX_ENTRY_BYTES) for size in sizes) / len(sizes),
+                event_bytes=sum(sizes) / len(sizes),
+                log_bytes=float(logged.function_bytes + log_bytes.EVENT_OVERHEAD_BYTES * logged.function_events),
+            )
+        )
+    return usages
+
+
+def _one_round(
+    server: CountingMotoServer, handler: Any, event: dict[str, Any]
+) -> tuple[float, Counter[Operation], bytes]:
+    elapsed: list[float] = []
+    with server.counting() as counted:
+        output = log_bytes.captured_stdout(lambda: elapsed.append(_timed(handler, event)))
+    return elapsed[0], counted, output
+
+
+def _timed(handler: Any, event: dict[str, Any]) -> float:
+    started = time.thread_time()
+    answer = handler(event, LambdaContext("postbacks-events"))
+    elapsed = time.thread_time() - started
+    if answer.get("batchItemFailures"):
+        raise RuntimeError(f"events: {answer}")
+    return elapsed
+
+
+def events_section(usages: list[EventsUsage]) -> Section:
+    lines = [
+        "With `PublishEvents` on, per million postbacks, in addition to the table above (us-east-1 prices; new",
+        "DLRs' stream records through the real events function on moto, one new message each).",
+        "",
+        "| item | " + " | ".join(f"batches of {u.batch}: measured use | per M" for u in usages) + " |",
+        "| --- | " + " | ".join("--- | ---:" for _ in usages) + " |",
+    ]
+    for row in zip(*(u.rows() for u in usages), strict=True):
+        lines.append(f"| {row[0][0]} | " + " | ".join(f"{use} | ${cost:.3f}" for _, use, cost in row) + " |")
+    lines.append("| **total** | " + " | ".join(f"| **${u.total():.2f}**" for u in usages) + " |")
+    figures = [Figure(f"events cost per million postbacks, batches of {u.batch}", f"${u.total():.2f}") for u in usages]
+    return Section("Cost of events per million postbacks", figures, "\n".join(lines))
+
+
+def run(server: CountingMotoServer, resources: StackResources) -> tuple[Section, ...]:
     progress("cost per million postbacks (DLR, MMS MO with two files)")
     dlr, logs = measure_dlr(server, resources)
     mo = measure_mo(server, resources)
@@ -218,4 +349,6 @@ def run(server: CountingMotoServer, resources: StackResources) -> tuple[Section,
         Figure("cost per million DLRs", f"${dlr.total():.2f}", f"<= ${BUDGET_DLR:.2f}", dlr.total() <= BUDGET_DLR),
         Figure(f"cost per million MMS MO with {MO_FILES} files", f"${mo.total():.2f}"),
     ]
-    return log_bytes.section(logs), Section("Cost per million postbacks", figures, "\n".join(lines))
+    progress("cost of events per million postbacks (stream batches of 10 and of 1)")
+    usage = events_section(measure_events(server, resources))
+    return log_bytes.section(logs), Section("Cost per million postbacks", figures, "\n".join(lines)), usage

@@ -215,7 +215,7 @@ def _resources_of(name: str, region: str | None, where: str) -> Target:
         bucket_name=found.bucket_name,
         queue_url=found.queue_url,
         dead_letter_queue_url=found.dead_letter_queue_url,
-        # The local stack's events pipe publishes to a bus named after the stack (postbacks_local.event_pipe).
+        # The local stack's events function publishes to a bus named after the stack (stream_mapping).
         event_bus_name=name,
         event_source=f"postbacks.{name}",
     )
