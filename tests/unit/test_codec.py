@@ -39,6 +39,8 @@ def test_an_item_without_event_id_takes_it_from_its_sort_key_and_missing_times_a
     event = codec.event_of(bare)
     assert event.event_id == str(item["sk"]).rsplit("#", 1)[-1] == item["event_id"]
     assert (event.received_at, event.event_at, event.raw) == ("", "", None)
+    # The item's own event_id, when present, is the one read.
+    assert codec.event_of({**item, "event_id": "own"}).event_id == "own"
 
 
 def test_a_failure_carries_its_failure_bucket() -> None:
@@ -93,5 +95,7 @@ def test_plain_values_come_back_as_python_values() -> None:
 
 def test_numbers_binaries_lists_and_maps_are_unwrapped_at_any_depth() -> None:
     nested = {"a": [Decimal(1), {"b": Binary(b"z")}], "c": Decimal(7)}
-    assert codec._from_dynamo(nested) == {"a": [1, {"b": b"z"}], "c": 7}
+    plain = codec._from_dynamo(nested)
+    assert plain == {"a": [1, {"b": b"z"}], "c": 7}
+    assert type(plain["a"][1]["b"]) is bytes  # boto3's Binary equals its bytes: the type tells them apart
     assert codec._from_dynamo("text") == "text"

@@ -39,3 +39,15 @@ def test_what_cannot_be_split_is_none() -> None:
     assert fragments.split(b"<POSTBACK><NOTIFICATION>") is None
     assert fragments.split(b"") is None
     assert fragments.split(b'<!DOCTYPE x [<!ENTITY e "v">]><POSTBACK>&e;</POSTBACK>') is None
+
+
+def test_a_declaration_after_a_leading_blank_line_is_read() -> None:
+    body = b"\n<?xml version='1.0'?><POSTBACK><NOTIFICATION>a</NOTIFICATION></POSTBACK>"
+    bundle = fragments.split(body)
+    assert bundle is not None
+    assert bundle.head == b"\n<?xml version='1.0'?><POSTBACK>"
+    assert bundle.notifications == (b"<NOTIFICATION>a</NOTIFICATION>",)
+
+
+def test_a_body_that_ends_inside_a_tag_cannot_be_split() -> None:
+    assert fragments.split(b"<POSTBACK><NOTIFICATION>a</NOTIFICATION></POSTBACK><") is None
