@@ -34,7 +34,7 @@ def normalise(original: str | None) -> str | None:
     text = original.strip()
     try:
         text = _calendar_date(text)
-        text, next_day = _END_OF_DAY.subn("00:00:00", text, count=1)
+        text, next_day = _END_OF_DAY.subn("00:00:00", text)  # a second one leaves text no time can be read from
         clock = _CLOCK.search(text)
         leap = clock is not None and clock.group(3) == "60"
         if clock is not None and leap:
@@ -52,13 +52,14 @@ def normalise(original: str | None) -> str | None:
 
 
 def _calendar_date(text: str) -> str:
-    """An ordinal date's text with its calendar date instead (`2024-060` is `2024-02-29`); others unchanged."""
+    """An ordinal date's text with its calendar date instead (`2024-060` is `2024-02-29`); others unchanged
+    (`2023-366` too, which then reads as no date)."""
     ordinal = _ORDINAL.match(text)
     if ordinal is None:
         return text
     year, day = int(ordinal.group(1)), int(ordinal.group(2))
     if not 1 <= day <= 365 + calendar.isleap(year):
-        raise ValueError(f"day {day} of {year}")
+        return text
     return (date(year, 1, 1) + timedelta(days=day - 1)).isoformat() + text[ordinal.end() :]
 
 

@@ -101,7 +101,7 @@ def event_of(item: Mapping[str, Any]) -> StoredEvent:
     raw = item.get("raw")
     return StoredEvent(
         message_key=str(item["pk"]),
-        event_id=str(item.get("event_id") or str(item["sk"]).rsplit("#", 1)[-1]),
+        event_id=str(item.get("event_id") or str(item["sk"]).rpartition("#")[2]),
         received_at=str(item.get("received_at", "")),
         event_at=str(item.get("event_at", "")),
         fields={name: value for name, value in item.items() if name not in _NOT_FIELDS},

@@ -71,8 +71,9 @@ def media_sk(event_id: str, index: int) -> str:
 def number_key(number: str | None) -> str | None:
     """A number as the index files it and every lookup compares it: its digits (`+1 650-555-0142` is
     `16505550142`); None when it has none (an address, a name)."""
-    digits = "".join(character for character in number or "" if character in "0123456789")
-    return digits or None
+    if not number:
+        return None
+    return "".join(character for character in number if character in "0123456789") or None
 
 
 def subscriber(postback: Postback) -> str | None:
