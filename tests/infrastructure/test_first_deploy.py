@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 import uuid
@@ -22,6 +23,7 @@ import pytest
 from postbacks_local.template import load_template
 from tests.infrastructure.deployed import (
     ARTIFACTS_BUCKET,
+    ROOT,
     TEMPLATE,
     Resolver,
     artifact_key,
@@ -213,3 +215,37 @@ def _refuses(rule: dict[str, Any], regions: set[str], parameters: set[str], temp
         )
         for assertion in rule["Assertions"]
     )
+
+
+# --- make deploy's region -----------------------------------------------------------------------------------------
+
+
+def deploy_region(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """`make deploy-region` (run first by `make deploy`) with no AWS settings but what is given."""
+    sam_venv = tmp_path / "sam"
+    (sam_venv / "bin").mkdir(parents=True)
+    (sam_venv / ".installed").touch()
+    python = sam_venv / "bin" / "python"  # this venv's python: boto3 reads the region as SAM CLI does
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    python.chmod(0o755)
+    environment = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "AWS_CONFIG_FILE": str(tmp_path / "none")}
+    return subprocess.run(
+        ["make", "-s", "deploy-region", f"SAM_VENV={sam_venv}", *(a for a in arguments if not a.startswith("AWS_"))],
+        cwd=ROOT,
+        env=environment | dict(a.split("=", 1) for a in arguments if a.startswith("AWS_")),  # exported ones
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_make_deploy_without_a_region_stops_before_building_and_says_how_to_give_one(tmp_path: Path) -> None:
+    result = deploy_region(tmp_path)
+    assert result.returncode != 0
+    assert "No AWS region: run make deploy REGION=eu-west-1" in result.stdout
+
+
+@pytest.mark.parametrize("given", ["REGION=eu-west-1", "AWS_DEFAULT_REGION=eu-west-1"])
+def test_make_deploy_names_the_region_it_deploys_to(tmp_path: Path, given: str) -> None:
+    result = deploy_region(tmp_path, given)
+    assert (result.returncode, result.stdout.strip()) == (0, "Deploying postbacks-dev to eu-west-1")
