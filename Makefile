@@ -14,7 +14,7 @@ ENV ?= dev
 REGION ?=
 PORT ?= 3000
 
-.PHONY: setup check-install deploy-region run test test-unit test-moto test-integration mutation bench fuzz lint validate scan build deploy clean
+.PHONY: setup setup-sam check-install deploy-region run test test-unit test-moto test-integration mutation bench fuzz lint validate scan build deploy clean
 
 setup: $(VENV)/.installed
 
@@ -23,6 +23,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $@
+
+## SAM CLI in its own virtualenv (.venv-sam/bin/sam): it pins an older boto3 than moto needs.
+setup-sam: $(SAM_VENV)/.installed
 
 $(SAM_VENV)/.installed:
 	python313="$$($(FIND_PYTHON313))" || exit 1; test -d $(SAM_VENV) || "$$python313" -m venv $(SAM_VENV)
