@@ -166,14 +166,23 @@ class Resolver:
 
 
 def resource_values(
-    template: Mapping[str, Any], physical: Mapping[str, str], region: str = REGION, account: str = ACCOUNT_ID
+    template: Mapping[str, Any],
+    physical: Mapping[str, str],
+    region: str = REGION,
+    account: str = ACCOUNT_ID,
+    stack_name: str = "postbacks",
 ) -> tuple[dict[str, Any], dict[tuple[str, str], Any]]:
-    """Ref and GetAtt values of the resources, from their physical ids (a queue's is its URL, a secret's its ARN)."""
+    """Ref and GetAtt values of the resources, from their physical ids (a queue's is its URL, a secret's its ARN).
+
+    A resource not given one is named as the template names it (`Name: !Ref AWS::StackName`), else by its id.
+    """
     refs: dict[str, Any] = {}
     attributes: dict[tuple[str, str], Any] = {}
     prefix = f"{region}:{account}"
     for name, body in template["Resources"].items():
-        kind, ident = body["Type"], physical.get(name, name)
+        given = (body.get("Properties") or {}).get("Name")
+        named = stack_name if given == {"Ref": "AWS::StackName"} else given if isinstance(given, str) else name
+        kind, ident = body["Type"], physical.get(name, named)
         refs[name] = ident
         if kind == "AWS::DynamoDB::Table":
             arn = f"arn:aws:dynamodb:{prefix}:table/{ident}"

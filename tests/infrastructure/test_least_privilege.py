@@ -78,7 +78,7 @@ def resolver_for(stack: StackResources) -> Resolver:
     """The transformed template's values as deployed over this local stack's table, bucket, queues and secret."""
     template = deployed_template()
     physical = dict(local_names(load_template(TEMPLATE), stack).resources)
-    refs, attributes = resource_values(template, physical, region=stack.region)
+    refs, attributes = resource_values(template, physical, region=stack.region, stack_name=stack.stack_name)
     table = boto3.client("dynamodb").describe_table(TableName=stack.table_name)["Table"]
     attributes[("PostbacksTable", "StreamArn")] = table["LatestStreamArn"]
     return Resolver(template, refs, attributes, region=stack.region, stack_name=stack.stack_name)
@@ -217,9 +217,31 @@ def worker_media_missing(run: Run, ingest: Invoke, worker: Invoke, media: MediaS
 
 def events_stream_batch(run: Run, ingest: Invoke, worker: Invoke, media: MediaServer) -> None:
     _ingest(run, ingest, seed("001_mms_mt_n101_binary.xml"), 200)
-    items = boto3.client("dynamodb").scan(TableName=run.stack.table_name)["Items"]
     published = run.invoke("EventsFunction", function_invoke("events"))
-    assert published([item for item in items if item["item"]["S"] == "postback"])
+    assert published(events_input(stream_records(run.stack)))
+
+
+def stream_records(stack: StackResources) -> list[dict[str, Any]]:
+    """The table's stream from its start, as Lambda and the pipe read it."""
+    streams = boto3.client("dynamodbstreams")
+    arn = boto3.client("dynamodb").describe_table(TableName=stack.table_name)["Table"]["LatestStreamArn"]
+    records: list[dict[str, Any]] = []
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        records += streams.get_records(ShardIterator=iterator)["Records"]
+    return records
+
+
+def events_input(records: list[dict[str, Any]]) -> Any:
+    """What the events function is handed for these stream records: the pipe's enrichment input, the new
+    images of the inserted postbacks (a stream-triggered function takes `{"Records": records}`)."""
+    return [
+        record["dynamodb"]["NewImage"]
+        for record in records
+        if record["eventName"] == "INSERT" and record["dynamodb"]["NewImage"]["item"]["S"] == "postback"
+    ]
 
 
 PATHS: dict[str, Callable[[Run, Invoke, Invoke, MediaServer], None]] = {
