@@ -26,6 +26,7 @@ from postbacks_local.api import ApiEmulator  # noqa: E402
 from postbacks_local.runtime import LOCAL_OVERRIDES, LocalFunction  # noqa: E402
 from postbacks_local.stack_resources import create_stack_resources, function_environments  # noqa: E402
 from tests.helpers import Invoke, free_port, load_function, reset_cached_settings  # noqa: E402
+from tests.leaks import pytest_runtest_makereport  # noqa: E402, F401 - every test's logs and metrics are checked
 
 
 @pytest.fixture(scope="session")

@@ -120,7 +120,7 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], stream: TextIO 
     columns = StreamingTable(headers, stream, block=0)
     for row in rows:
         columns.row(row)
-    columns.close()
+    columns.flush()
 
 
 class StreamingTable:

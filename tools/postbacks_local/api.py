@@ -28,6 +28,7 @@ DEFAULT_PORT = 3000  # what `sam local start-api` uses, so habits carry over
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 # Connection-level headers are the server's to set, not the function's.
 _HOP_BY_HOP = frozenset({"content-length", "connection", "transfer-encoding"})
+NO_ROUTE = "(no route)"  # what a request that matched no route is logged as
 
 log = logging.getLogger("postbacks_local.api")
 
@@ -87,8 +88,8 @@ class ApiEmulator:
             ((route, params) for route in self.routes if (params := route.match(request.method, path)) is not None),
             None,
         )
-        # Logs show the route, never the secret the path carries.
-        shown = matched[0].resource if matched else path
+        # Logs and answers show the route, never the path: it carries the secret, near misses too.
+        shown = matched[0].resource if matched else NO_ROUTE
         # werkzeug stops a chunked body at the limit without an error: one byte more tells it was longer.
         request.max_content_length = MAX_REQUEST_BYTES + 1
         try:
@@ -101,7 +102,7 @@ class ApiEmulator:
             # The rest of the body is never read, so the connection cannot carry another request.
             return self._json(request, 413, {"message": "Request Too Long"}, shown, close=True)
         if matched is None:
-            detail = f"No route for {request.method} {path}."
+            detail = "No route for this method and path: postbacks are POSTed to /postbacks/{secret}."
             return self._json(request, 404, {"error": "not_found", "detail": detail}, shown)
         route, params = matched
         event = api_gateway_event(

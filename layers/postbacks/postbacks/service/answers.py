@@ -9,6 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from postbacks.domain.errors import Reason
 from postbacks.service.ingest import IngestResult, Outcome
+from postbacks.service.observability import code_dimension
 
 # Refusals that are about the request's shape rather than its content; every other refusal is a 400.
 _STATUS_FOR: dict[Reason, int] = {
@@ -51,7 +52,7 @@ def record(metrics: Metrics, result: IngestResult) -> None:
         if duplicates:  # a zero is no data point to CloudWatch's sums, and costs bytes on every postback
             metrics.add_metric(name="Duplicates", unit=MetricUnit.Count, value=duplicates)
         if len(set(result.codes)) == 1:
-            metrics.add_dimensions(code=result.codes[0])
+            metrics.add_dimensions(code=code_dimension(result.codes[0]))
     elif result.outcome is Outcome.REJECTED and result.rejection is not None:
         metrics.add_metric(name="PostbacksRejected", unit=MetricUnit.Count, value=1)
         metrics.add_dimensions(reason=result.rejection.reason.value)
