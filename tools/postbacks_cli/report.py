@@ -124,11 +124,16 @@ def _engine(
 def download(bucket: str, days: list[str], folder: Path, note: Callable[[str], None]) -> list[Path]:
     """The window's analytics files, copied from the bucket into `folder` under their own keys."""
     s3 = clients.s3()
+    # A month is listed day by day; a longer window lists the whole prefix once and keeps its days.
+    prefixes = [f"{PREFIX}{day}/" for day in days] if len(days) <= 31 else [PREFIX]
+    first, last = days[0], days[-1]
     files: list[Path] = []
     pages = s3.get_paginator("list_objects_v2")
-    for day in days:
-        for page in pages.paginate(Bucket=bucket, Prefix=f"{PREFIX}{day}/"):
+    for prefix in prefixes:
+        for page in pages.paginate(Bucket=bucket, Prefix=prefix):
             for item in page.get("Contents", []):
+                if not first <= item["Key"][len(PREFIX) : len(PREFIX) + 10] <= last:
+                    continue
                 path = folder / item["Key"]
                 path.parent.mkdir(parents=True, exist_ok=True)
                 s3.download_file(bucket, item["Key"], str(path))
