@@ -74,3 +74,22 @@ def test_files_folder_needs_no_stack(
     report(seeded, capsys, "inbound")
     assert cli.main(["report", "inbound", "--files", str(tmp_path), "--json"]) == 0
     assert capsys.readouterr().out == ""
+
+
+def test_stats_uses_the_reports_when_the_files_exist(
+    seeded: StackResources, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--bucket", seeded.bucket_name, "--table", seeded.table_name, "stats", "--since", "2010-01-01", "--json"]
+    assert cli.main(args) == 0
+    captured = capsys.readouterr()
+    document = json.loads(captured.out)
+    assert "from the analytics reports on DuckDB" in captured.err
+    assert document["events"] == 5  # MT messages, each once
+    assert document["by_status"] == {"delivered": 2, "failed": 1, "rejected": 1, "sent": 1}
+    assert document["delivery_rate"] == 0.5
+
+
+def test_stats_without_files_keeps_the_table(stack: StackResources, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["--bucket", stack.bucket_name, "--table", stack.table_name, "stats", "--since", "2010-01-01", "--json"]
+    assert cli.main(args) == 0
+    assert "analytics" not in capsys.readouterr().err
