@@ -54,9 +54,11 @@ def mt_body(key: str, code: str, text: str, spid: str, shortcode: str, number: s
 
 
 def mo_body(index: int, shortcode: str, keyword: str, at: datetime) -> bytes:
+    # Every other MO names no KEYWORD: its text's first word is the keyword then.
+    named = f"<KEYWORD>{keyword}</KEYWORD>" if index % 2 else ""
     return (
         f"<POSTBACK><ORIGIN>SMS_MO</ORIGIN><CODE>N211</CODE><FROM>1650555{index:04d}</FROM><TO>{shortcode}</TO>"
-        f"<KEYWORD>{keyword}</KEYWORD><TEXT>{keyword} please</TEXT><TRANSACTIONID>mo-{index}</TRANSACTIONID>"
+        f"{named}<TEXT>{keyword} please</TEXT><TRANSACTIONID>mo-{index}</TRANSACTIONID>"
         f"<RECEIVED>{vendor_time(at)}</RECEIVED></POSTBACK>"
     ).encode()
 

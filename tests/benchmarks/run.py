@@ -3,6 +3,7 @@
 python -m tests.benchmarks.run                      # everything (~4-5 minutes)
 python -m tests.benchmarks.run --only cold --cold-rounds 15
 python -m tests.benchmarks.run --only campaign          # 1,000-message campaign: writes, WRU, hot keys (~2 min)
+python -m tests.benchmarks.run --only analytics --analytics-postbacks 1000000 --no-write   # reports on DuckDB
 python -m tests.benchmarks.run --code-root /tmp/old --only cold,warm --no-write   # another checkout's code
 """
 
@@ -14,6 +15,7 @@ import uuid
 from pathlib import Path
 
 from tests.benchmarks import (
+    analytics,
     campaign,
     cold_start,
     cost,
@@ -28,7 +30,7 @@ from tests.benchmarks.fakes import SECRET
 from tests.benchmarks.measure import ROOT, Section, progress
 from tests.benchmarks.wire import CountingMotoServer
 
-PARTS = ("cold", "parse", "warm", "requests", "campaign", "cost", "media", "footprint")
+PARTS = ("cold", "parse", "warm", "requests", "campaign", "cost", "media", "footprint", "analytics")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cold-rounds", type=int, default=9, help="fresh processes per handler (default 9)")
     parser.add_argument("--rounds", type=int, default=7, help="timed batches per in-process figure (default 7)")
     parser.add_argument("--code-root", type=Path, default=ROOT, help="where functions/ and layers/ are read from")
+    parser.add_argument(
+        "--analytics-postbacks", type=int, default=analytics.DEFAULT_POSTBACKS, help="synthetic postbacks (10,000,000)"
+    )
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/performance.md alone")
     options = parser.parse_args(argv)
     parts = {part.strip() for part in options.only.split(",") if part.strip()}
@@ -75,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
             sections.append(media_memory.run(server.endpoint))
     if "footprint" in parts:
         sections.append(footprint.run())
+    if "analytics" in parts:
+        sections.append(analytics.run(options.analytics_postbacks))
 
     print(report.summary_table(sections))
     if options.no_write or options.code_root != ROOT or parts != set(PARTS):

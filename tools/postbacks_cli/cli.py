@@ -92,9 +92,10 @@ def parser() -> argparse.ArgumentParser:
     _window(stats_cmd, since_default="24h")
     stats_cmd.add_argument(
         "--source",
-        choices=("auto", "metrics", "table"),
+        choices=("auto", "metrics", "table", "analytics"),
         default="auto",
-        help="metrics (CloudWatch, no table reads) or table (scan); auto: table for a local stack, else metrics",
+        help="metrics (CloudWatch), table (scan) or analytics (the reports); auto: analytics when its files exist, "
+        "else table for a local stack, else metrics",
     )
     stats_cmd.add_argument("--json", action="store_true", help="one JSON object")
 
@@ -265,6 +266,8 @@ def _run(args: argparse.Namespace) -> int:
 
 def _stats(target: Target, args: argparse.Namespace) -> stats.WindowStats:
     source = args.source
+    if source == "analytics" or (source == "auto" and target.bucket_name and report.has_files(target.bucket_name)):
+        return report.window_stats(target, args)
     if source == "auto":
         source = "table" if targets._is_loopback(os.environ.get("AWS_ENDPOINT_URL")) else "metrics"
     if source == "table":

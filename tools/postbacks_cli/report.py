@@ -19,6 +19,7 @@ import csv
 import os
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from postbacks.analytics import reports
 from postbacks.analytics.result import Result, athena_cost
 from postbacks.domain.privacy import mask_number
 from postbacks.domain.timestamps import utc_now_iso
-from postbacks_cli import clients, output, targets, when
+from postbacks_cli import clients, output, stats, targets, when
 from postbacks_cli.output import Exit, Progress
 from postbacks_cli.targets import Target, TargetError
 
@@ -124,11 +125,16 @@ def _engine(
 def download(bucket: str, days: list[str], folder: Path, note: Callable[[str], None]) -> list[Path]:
     """The window's analytics files, copied from the bucket into `folder` under their own keys."""
     s3 = clients.s3()
+    # A month is listed day by day; a longer window lists the whole prefix once and keeps its days.
+    prefixes = [f"{PREFIX}{day}/" for day in days] if len(days) <= 31 else [PREFIX]
+    first, last = days[0], days[-1]
     files: list[Path] = []
     pages = s3.get_paginator("list_objects_v2")
-    for day in days:
-        for page in pages.paginate(Bucket=bucket, Prefix=f"{PREFIX}{day}/"):
+    for prefix in prefixes:
+        for page in pages.paginate(Bucket=bucket, Prefix=prefix):
             for item in page.get("Contents", []):
+                if not first <= item["Key"][len(PREFIX) : len(PREFIX) + 10] <= last:
+                    continue
                 path = folder / item["Key"]
                 path.parent.mkdir(parents=True, exist_ok=True)
                 s3.download_file(bucket, item["Key"], str(path))
@@ -173,3 +179,45 @@ def _footer(result: Result, rows: int) -> str:
         cost = athena_cost(result.bytes_scanned)
         return f"{output.plural(rows, 'row')}; Athena scanned {size}, ${cost:.6f} at $5/TB (query {result.query_id})"
     return f"{output.plural(rows, 'row')}; DuckDB read {size} of analytics files"
+
+
+# --- `postbacks stats` from the reports --------------------------------------------------------------------
+
+
+def has_files(bucket: str) -> bool:
+    """Whether the analytics delivery has written anything to this bucket (one List request)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        return bool(clients.s3().list_objects_v2(Bucket=bucket, Prefix=PREFIX, MaxKeys=1).get("KeyCount"))
+    except ClientError:  # no right to list it: the other sources answer
+        return False
+
+
+def window_stats(target: Target, args: argparse.Namespace) -> stats.WindowStats:
+    """`stats` from the delivery report by code and by carrier: MT messages, each once, by its status."""
+    window = reports.window(args.since, args.until or utc_now_iso(), "code")
+    options = argparse.Namespace(**{**vars(args), "files": None, "engine": "auto", "name": "delivery"})
+    with tempfile.TemporaryDirectory(prefix="postbacks-stats-") as folder:
+        files_engine = _engine(target, options, window, Path(folder), lambda _: None)
+        by_code = files_engine.run(reports.bind(reports.sql("delivery"), window.values())).records()
+        by_carrier_window = reports.window(window.since, window.until, "carrier")
+        by_carrier = files_engine.run(reports.bind(reports.sql("delivery"), by_carrier_window.values())).records()
+    found = stats.WindowStats(since=args.since, until=args.until)
+    for row in by_code:
+        found.events += row["messages"]
+        found.by_code[str(row["group_key"])] += row["messages"]
+        found.by_status.update(_statuses(row))
+    for row in by_carrier:
+        carrier = str(row["group_key"])
+        found.by_operator[carrier] = stats.OperatorCounts(name=None, events=row["messages"], statuses=_statuses(row))
+    source = "Athena" if files_engine.name == "athena" else "DuckDB"
+    output.error(f"stats: from the analytics reports on {source}: MT messages, each once, by its status now")
+    return found
+
+
+def _statuses(row: dict[str, Any]) -> Counter[str]:
+    counted = Counter({name: int(row[name]) for name in ("delivered", "expired", "rejected", "not_supported")})
+    counted["failed"] = int(row["failed"]) - sum(counted[name] for name in ("expired", "rejected", "not_supported"))
+    counted["sent"] = int(row["pending"])
+    return +counted  # zero counts dropped

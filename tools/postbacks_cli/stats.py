@@ -6,6 +6,8 @@ Where the figures come from (--source, default auto):
            "failed": the vendor's text is not in a metric), and know no operator.
   table    the local stack (AWS_ENDPOINT_URL on this machine): every stored postback in the window, read
            by scanning the table: exact, and fine for a local table; never used against AWS by default.
+  analytics  the delivery report (`postbacks report`), when the analytics files exist (auto picks it then):
+           MT messages, each counted once by its status now, by the status's code and by carrier.
 """
 
 from __future__ import annotations

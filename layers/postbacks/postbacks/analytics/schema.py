@@ -1,8 +1,9 @@
 """The analytics files' columns: one place for the Glue table (template.yaml) and DuckDB's reader.
 
 A file line is one EventBridge event as the rule hands it to Firehose (`detail-type`, `time`, `detail`...).
-Only the fields the reports read are declared: the rest of each line (message text among it) stays in
-the file, unread. The Glue table's `Columns` must equal `glue_columns()`; a unit test holds them equal.
+Only the fields the reports read are declared; the rest of each line stays in the file, unread. Of an
+MO's text the reports read only the first word (its keyword). The Glue table's `Columns` must equal
+`glue_columns()`; a unit test holds them equal.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ _POSTBACK: Final = (
     ("campaign_id", "string"),
     ("client_reference", "string"),
     ("keyword", "string"),
+    ("text", "string"),  # inbound: its first word is the keyword when the vendor names none
 )
 _MESSAGE: Final = (("status", "string"), ("status_code", "string"), ("final", "boolean"))
 _DETAIL: Final = (

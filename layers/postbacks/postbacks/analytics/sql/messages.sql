@@ -20,7 +20,8 @@ postbacks AS (
             ELSE detail.postback."to" END AS number,
         detail.postback.mms_id AS mms_id,
         coalesce(detail.postback.campaign_id, detail.postback.client_reference) AS campaign,
-        upper(detail.postback.keyword) AS keyword
+        -- The vendor's KEYWORD, else the MO text's first word: what an SMS keyword is.
+        upper(coalesce(detail.postback.keyword, nullif(split_part(trim(detail.postback.text), ' ', 1), ''))) AS keyword
     FROM postback_events
     WHERE dt BETWEEN :first_day AND :last_day AND detail_type = 'Postback Received'
 ),
