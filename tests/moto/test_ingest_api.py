@@ -180,7 +180,7 @@ def test_bundle_is_queued_as_one_job_carrying_its_body(ingest: Invoke, stack: St
     status, body = post(ingest, posted)
     assert (status, body["queued"]) == (200, 3)
     (job,) = queued(stack)
-    assert (job["job"], base64.b64decode(job["body"]), job["start"], job["stop"]) == ("bundle", posted, 0, 3)
+    assert (job["job"], base64.urlsafe_b64decode(job["body"]), job["start"], job["stop"]) == ("bundle", posted, 0, 3)
 
 
 def test_mms_mo_is_stored_and_one_media_job_queued_for_its_files(ingest: Invoke, stack: StackResources) -> None:
