@@ -13,8 +13,8 @@ from postbacks.domain.jobs import AnyJob, dump_job
 from postbacks.domain.models import Postback
 from postbacks.service.ingest import Ingestor
 from postbacks.storage import codec
-from postbacks.storage.quarantine import KeptBody, Quarantine
 from postbacks.storage.bundles import BundleBodies
+from postbacks.storage.quarantine import KeptBody, Quarantine
 from postbacks.storage.queue import JobQueue
 from postbacks.storage.store import PostbackStore, SaveResult
 

@@ -3,6 +3,7 @@
 python -m tests.benchmarks.run                      # everything (~4-5 minutes)
 python -m tests.benchmarks.run --only cold --cold-rounds 15
 python -m tests.benchmarks.run --only campaign          # 1,000-message campaign: writes, WRU, hot keys (~2 min)
+python -m tests.benchmarks.run --only amplification --no-write   # memory, queued, stored bytes over the body
 python -m tests.benchmarks.run --code-root /tmp/old --only cold,warm --no-write   # another checkout's code
 """
 
@@ -14,6 +15,7 @@ import uuid
 from pathlib import Path
 
 from tests.benchmarks import (
+    amplification,
     campaign,
     cold_start,
     cost,
@@ -28,7 +30,7 @@ from tests.benchmarks.fakes import SECRET
 from tests.benchmarks.measure import ROOT, Section, progress
 from tests.benchmarks.wire import CountingMotoServer
 
-PARTS = ("cold", "parse", "warm", "requests", "campaign", "cost", "media", "footprint")
+PARTS = ("cold", "parse", "warm", "requests", "campaign", "cost", "media", "footprint", "amplification")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
             sections.append(media_memory.run(server.endpoint))
     if "footprint" in parts:
         sections.append(footprint.run())
+    if "amplification" in parts:
+        sections.append(amplification.run())
 
     print(report.summary_table(sections))
     if options.no_write or options.code_root != ROOT or parts != set(PARTS):

@@ -96,9 +96,7 @@ def stored_raws(stack: StackResources) -> dict[str, bytes]:
 # --- the answer's calls do not grow with the fan-out (symptom: 503 on every delivery) ----------------------
 
 
-def test_a_thousand_notifications_cost_the_answer_the_same_calls_as_a_few_hundred(
-    ingest: Invoke, calls: Calls
-) -> None:
+def test_a_thousand_notifications_cost_the_answer_the_same_calls_as_a_few_hundred(ingest: Invoke, calls: Calls) -> None:
     made = {count: answer_calls(ingest, calls, bundle(count)) for count in (BUNDLE_CHUNK + 1, MAX_NOTIFICATIONS)}
     assert made[BUNDLE_CHUNK + 1] == made[MAX_NOTIFICATIONS] == Counter(PutObject=1, SendMessageBatch=1)
     assert answer_calls(ingest, calls, bundle(2)) == Counter(SendMessageBatch=1)
@@ -169,7 +167,7 @@ def test_shared_attributes_at_the_bound_are_accepted_and_above_it_refused_and_ke
 
 
 @pytest.mark.parametrize(
-    "root, tag",
+    ("root", "tag"),
     [
         ('POSTBACK xmlns="urn:postbacks"', "NOTIFICATION"),
         ('POSTBACK xmlns:p="urn:p"', "p:NOTIFICATION"),

@@ -99,7 +99,9 @@ def bundles(draw: st.DrawFn, encodings: list[Encoding] = ENCODINGS, wrapped: boo
         + f"{separator}</POSTBACK>\n"
     )
     xml = encoding.bom + document.encode(encoding.codec)
-    content_type = f"text/xml; charset={encoding.charset}" if encoding.charset else draw(st.sampled_from([None, "text/xml"]))
+    content_type = (
+        f"text/xml; charset={encoding.charset}" if encoding.charset else draw(st.sampled_from([None, "text/xml"]))
+    )
     if wrapped:
         name = draw(st.sampled_from(["xml", "XML"]))
         body = f"token=t1&{name}={quote_plus(xml)}&after=2".encode()
@@ -111,7 +113,8 @@ def bundles(draw: st.DrawFn, encodings: list[Encoding] = ENCODINGS, wrapped: boo
 
 def check(case: Case) -> None:
     payload, parsed = parse_body(case.body, case.content_type)
-    assert parsed.bundled and len(parsed.postbacks) == len(case.items)
+    assert parsed.bundled
+    assert len(parsed.postbacks) == len(case.items)
     bundle = split_exactly(payload, parsed, case.content_type)
     # Exact: each item is its own notification as written, so no item carries another's bytes.
     assert bundle.notifications == case.items
@@ -143,7 +146,7 @@ def test_utf16_fragments_keep_their_last_byte() -> None:
 
 
 @pytest.mark.parametrize("charset", [None, "utf-32"])
-@pytest.mark.parametrize("bom, codec", [(b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be")])
+@pytest.mark.parametrize(("bom", "codec"), [(b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be")])
 def test_utf32_with_its_bom_is_read(bom: bytes, codec: str, charset: str | None) -> None:
     body = bom + "<POSTBACK><CODE>N201</CODE><TEXT>é😀</TEXT></POSTBACK>".encode(codec)
     content_type = f"text/xml; charset={charset}" if charset else None

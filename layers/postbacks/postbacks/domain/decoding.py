@@ -84,9 +84,7 @@ def _from_form(raw: bytes, charset: str | None) -> Payload:
     return _as_utf8(form.postback, charset, syntax, form.fields)
 
 
-def _as_utf8(
-    data: bytes, charset: str | None, syntax: Syntax, fields: tuple[tuple[str, str], ...] = ()
-) -> Payload:
+def _as_utf8(data: bytes, charset: str | None, syntax: Syntax, fields: tuple[tuple[str, str], ...] = ()) -> Payload:
     """The body in UTF-8, read in the Content-Type's charset where the bytes leave it open (charsets.py).
 
     A BOM, then an XML declaration's encoding, win over the header: the parser reads those.
