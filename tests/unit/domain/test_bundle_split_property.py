@@ -19,7 +19,6 @@ from hypothesis import strategies as st
 
 from postbacks.domain import decoding, parsing
 from postbacks.domain.errors import PostbackRejected, Reason
-from postbacks.service.ingest import parse_body, same, split_exactly
 from postbacks.storage import fragments
 
 SPLIT = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -112,6 +111,8 @@ def bundles(draw: st.DrawFn, encodings: list[Encoding] = ENCODINGS, wrapped: boo
 
 
 def check(case: Case) -> None:
+    from postbacks.service.ingest import parse_body, same, split_exactly
+
     payload, parsed = parse_body(case.body, case.content_type)
     assert parsed.bundled
     assert len(parsed.postbacks) == len(case.items)
@@ -155,6 +156,8 @@ def test_utf32_with_its_bom_is_read(bom: bytes, codec: str, charset: str | None)
 
 
 def test_a_bundle_whose_context_cannot_be_cut_out_exactly_is_refused() -> None:
+    from postbacks.service.ingest import parse_body, split_exactly
+
     # Text on both sides of a later notification: cut out, the two texts would read as one.
     item = "<NOTIFICATION><CODE>N211</CODE></NOTIFICATION>"
     body = f"<POSTBACK>{item} a {item} b {item}</POSTBACK>".encode()
