@@ -6,6 +6,7 @@ AWS calls are counted as they leave botocore (one `before-send` per HTTP attempt
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -230,3 +231,38 @@ def test_a_bundle_too_large_for_one_message_goes_through_s3_once(
     # The first item carries the 900 KB context: over DynamoDB's item limit, it is kept aside whole.
     assert sorted(stored_raws(stack)) == ["15550000001", "15550000002"]
     assert len(helpers.kept_keys(stack, "quarantine/invalid_postback/")) == 1
+
+
+# --- scalar bounds, through ingest and store ---------------------------------------------------------------
+
+
+def sms(extra: str = "", padding: int = 0) -> bytes:
+    body = f"<POSTBACK><CODE>N201</CODE><TRACKINGID>SMS_bounds</TRACKINGID>{extra}<!--{'p' * padding}--></POSTBACK>"
+    return body.encode()
+
+
+def stored_fields(stack: StackResources, key: str = "SMS_bounds") -> dict[str, Any]:
+    message = PostbackStore(stack.table_name).get_message(key)
+    assert message is not None
+    return message.events[0].fields
+
+
+def test_a_body_at_the_cap_is_stored_and_one_byte_over_is_413(ingest: Invoke, stack: StackResources) -> None:
+    cap = int(os.environ["MAX_BODY_BYTES"])  # the template's, set by the stack fixture
+    at_cap = sms(padding=cap - len(sms()))
+    assert len(at_cap) == cap
+    assert helpers.post(ingest, at_cap)[0] == 200
+    status, answer = helpers.post(ingest, sms(padding=cap - len(sms()) + 1))
+    assert (status, answer["error"]) == (413, "body_too_large")
+
+
+@pytest.mark.parametrize(("tag", "field", "bound"), [("TEXT", "text", 4096), ("FROM", "from", 200), ("TO", "to", 200)])
+def test_a_value_at_its_bound_is_its_field_and_one_over_is_kept_in_extra(
+    ingest: Invoke, stack: StackResources, tag: str, field: str, bound: int
+) -> None:
+    assert helpers.post(ingest, sms(f"<{tag}>{'7' * bound}</{tag}>"))[0] == 200
+    assert stored_fields(stack)[field] == "7" * bound
+    over = sms(f"<{tag}>{'7' * (bound + 1)}</{tag}>").replace(b"SMS_bounds", b"SMS_bounds2")
+    assert helpers.post(ingest, over)[0] == 200
+    fields = stored_fields(stack, "SMS_bounds2")
+    assert (fields.get(field), fields["extra"]) == (None, {field: "7" * (bound + 1)})
