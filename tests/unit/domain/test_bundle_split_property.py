@@ -41,6 +41,8 @@ ENCODINGS = [
     Encoding("utf-16-be", bom=b"\xfe\xff", declared="UTF-16"),
     Encoding("utf-16-le", charset="utf-16le"),
     Encoding("utf-16-be", charset="utf-16be"),
+    Encoding("utf-16-le"),  # no BOM, no charset: recognised by its first `<`
+    Encoding("utf-16-be"),
     Encoding("utf-32-le", bom=b"\xff\xfe\x00\x00"),
     Encoding("utf-32-be", bom=b"\x00\x00\xfe\xff", declared="UTF-32"),
     Encoding("utf-32-le", bom=b"\xff\xfe\x00\x00", charset="utf-32"),

@@ -124,7 +124,9 @@ def _fromstring(data: bytes) -> Element:
 def _needs_utf8_check(data: bytes) -> bool:
     # With a BOM or a declared encoding the XML parser decodes; otherwise XML means UTF-8.
     head = data[:100].lower()
-    return not (data[:2] in (b"\xff\xfe", b"\xfe\xff") or (b"encoding=" in head and b"utf-8" not in head))
+    # UTF-16 without a BOM is recognised by its first `<` (XML 1.0, appendix F), as expat does.
+    utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")
+    return not (utf16 or (b"encoding=" in head and b"utf-8" not in head))
 
 
 # --- JSON --------------------------------------------------------------------------------------

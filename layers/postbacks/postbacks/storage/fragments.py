@@ -19,6 +19,7 @@ from postbacks.domain.fields import fold
 _DECLARED = re.compile(rb"\s*<\?xml[^>]*?\bencoding\s*=\s*[\"']([A-Za-z0-9._:-]{1,40})[\"']")
 # Without a BOM, a codec that writes one is read in this byte order (as Python's own decoder does here).
 _WITHOUT_BOM = {"utf-16": "utf-16-le", "utf-32": "utf-32-le"}
+_UTF16_START = {b"<\x00": "utf-16-le", b"\x00<": "utf-16-be"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,9 @@ def _as_sent(payload: Payload) -> tuple[bytes, str, int]:
     bom = decoding.bom(data)
     if bom is not None:
         return data, bom[1], len(bom[0])
+    if data[:2] in _UTF16_START:
+        # No BOM, no charset: expat recognises UTF-16 by its first `<` (XML 1.0, appendix F).
+        return data, _UTF16_START[data[:2]], 0
     declared = _DECLARED.match(data)
     if declared is None:
         return data, "utf-8", 0
