@@ -17,7 +17,7 @@ from postbacks.outbound.deadline import Deadline
 from postbacks.service.ingest import Stored
 from postbacks.service.observability import log_detail, make_logger
 from postbacks.service.settings import worker_settings
-from postbacks.service.worker import Quarantined, Worker, worker_from_settings
+from postbacks.service.worker import BundleStored, MediaQueued, Quarantined, Worker, worker_from_settings
 
 worker_settings()  # at init: a missing or malformed variable fails here, named
 logger = make_logger()
@@ -42,15 +42,27 @@ def handle_record(record: SQSRecord, lambda_context: LambdaContext) -> None:
     if isinstance(done, Stored):
         metrics.add_metric(name="BundleItemsStored", unit=MetricUnit.Count, value=1)
         return
+    if isinstance(done, BundleStored):
+        metrics.add_metric(name="BundleItemsStored", unit=MetricUnit.Count, value=len(done.stored))
+        for refused in done.refused:
+            _refused(refused)
+        return
     if isinstance(done, Quarantined):
-        logger.warning("bundle item refused by storage", extra={"detail": done.detail, "kept_at": done.kept_at})
-        metrics.add_metric(name="PostbacksRejected", unit=MetricUnit.Count, value=1)
+        _refused(done)
+        return
+    if isinstance(done, MediaQueued):
+        log_detail(logger, "media queued", files=done.files)
         return
     log_detail(logger, "media", state=done.state, size=done.size, detail=done.detail)
     if done.state == "archived":
         metrics.add_metric(name="MediaBytesArchived", unit=MetricUnit.Bytes, value=done.size or 0)
     else:
         failed_fetches[done.state] += 1
+
+
+def _refused(done: Quarantined) -> None:
+    logger.warning("bundle item refused by storage", extra={"detail": done.detail, "kept_at": done.kept_at})
+    metrics.add_metric(name="PostbacksRejected", unit=MetricUnit.Count, value=1)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from postbacks.domain.jobs import FetchJob, StoreJob, dump_job
+from postbacks.domain.jobs import AnyJob, dump_job
 from postbacks.domain.models import Postback
 from postbacks.service.ingest import Ingestor
 from postbacks.storage import codec
+from postbacks.storage.bundles import BundleBodies
 from postbacks.storage.quarantine import KeptBody, Quarantine
 from postbacks.storage.queue import JobQueue
 from postbacks.storage.store import PostbackStore, SaveResult
@@ -37,10 +38,11 @@ class InMemoryQueue(JobQueue):
     def __init__(self) -> None:
         super().__init__("in-memory")
         self.sent = 0
+        self.bytes = 0
 
-    def send(self, jobs: Sequence[StoreJob | FetchJob]) -> int:
+    def send(self, jobs: Sequence[AnyJob]) -> int:
         for job in jobs:
-            dump_job(job)
+            self.bytes += len(dump_job(job))
         self.sent += len(jobs)
         return len(jobs)
 
@@ -59,10 +61,24 @@ class InMemoryQuarantine(Quarantine):
         return f"memory://unstored/{len(self.kept)}"
 
 
+class InMemoryBundles(BundleBodies):
+    def __init__(self) -> None:
+        super().__init__("in-memory")
+        self.bodies: dict[str, bytes] = {}
+
+    def put(self, request_id: str, body: bytes) -> str:
+        self.bodies[request_id] = body
+        return request_id
+
+    def get(self, key: str) -> bytes:
+        return self.bodies[key]
+
+
 def in_memory_ingestor(max_body_bytes: int = 524_288) -> Ingestor:
     return Ingestor(
         store=InMemoryStore(),
         queue=InMemoryQueue(),
         quarantine=InMemoryQuarantine(),
         max_body_bytes=max_body_bytes,
+        bundles=InMemoryBundles(),
     )

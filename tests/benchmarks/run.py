@@ -4,6 +4,7 @@ python -m tests.benchmarks.run                      # everything (~4-5 minutes)
 python -m tests.benchmarks.run --only cold --cold-rounds 15
 python -m tests.benchmarks.run --only campaign          # 1,000-message campaign: writes, WRU, hot keys (~2 min)
 python -m tests.benchmarks.run --only analytics --analytics-postbacks 1000000 --no-write   # reports on DuckDB
+python -m tests.benchmarks.run --only amplification --no-write   # memory, queued, stored bytes over the body
 python -m tests.benchmarks.run --code-root /tmp/old --only cold,warm --no-write   # another checkout's code
 """
 
@@ -15,6 +16,7 @@ import uuid
 from pathlib import Path
 
 from tests.benchmarks import (
+    amplification,
     analytics,
     campaign,
     cold_start,
@@ -30,7 +32,7 @@ from tests.benchmarks.fakes import SECRET
 from tests.benchmarks.measure import ROOT, Section, progress
 from tests.benchmarks.wire import CountingMotoServer
 
-PARTS = ("cold", "parse", "warm", "requests", "campaign", "cost", "media", "footprint", "analytics")
+PARTS = ("cold", "parse", "warm", "requests", "campaign", "cost", "media", "footprint", "analytics", "amplification")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         sections.append(footprint.run())
     if "analytics" in parts:
         sections.append(analytics.run(options.analytics_postbacks))
+    if "amplification" in parts:
+        sections.append(amplification.run())
 
     print(report.summary_table(sections))
     if options.no_write or options.code_root != ROOT or parts != set(PARTS):

@@ -144,7 +144,7 @@ def test_a_replayed_bundle_is_queued_for_the_worker(stack: StackResources, capsy
 
     assert "queued 3 bundle item(s)" in capsys.readouterr().out
     queued = boto3.client("sqs").receive_message(QueueUrl=stack.queue_url, MaxNumberOfMessages=10)["Messages"]
-    assert {json.loads(message["Body"])["job"] for message in queued} == {"store"}
+    assert {json.loads(message["Body"])["job"] for message in queued} == {"bundle"}
 
 
 def test_an_unknown_key_exits_3(stack: StackResources, capsys: pytest.CaptureFixture[str]) -> None:

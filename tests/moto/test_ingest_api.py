@@ -169,25 +169,25 @@ def test_storage_down_is_503_and_the_body_is_kept(ingest: Invoke, stack: StackRe
     assert boto3.client("s3").get_object(Bucket=stack.bucket_name, Key=key)["Body"].read() == raw
 
 
-def test_bundle_is_queued_one_job_per_notification(ingest: Invoke, stack: StackResources) -> None:
+def test_bundle_is_queued_as_one_job_carrying_its_body(ingest: Invoke, stack: StackResources) -> None:
     items = "".join(
         f'<NOTIFICATION id="{n}" created="2011-09-28 17:31:02.835577-04"><ORIGIN>SMS_MO</ORIGIN><CODE>N211</CODE>'
         f"<BODY><FROM>1555231210{n}</FROM><TO>86717</TO><KEYWORD>STOP</KEYWORD>"
         "<RECEIVED>2011-09-28 17:31:02.278751-04</RECEIVED></BODY></NOTIFICATION>"
         for n in range(3)
     )
-    status, body = post(ingest, f"<POSTBACK>{items}</POSTBACK>".encode())
+    posted = f"<POSTBACK>{items}</POSTBACK>".encode()
+    status, body = post(ingest, posted)
     assert (status, body["queued"]) == (200, 3)
-    jobs = queued(stack)
-    assert sorted(job["postback"]["from"] for job in jobs) == ["15552312100", "15552312101", "15552312102"]
-    assert {job["job"] for job in jobs} == {"store"}
+    (job,) = queued(stack)
+    assert (job["job"], base64.urlsafe_b64decode(job["body"]), job["start"], job["stop"]) == ("bundle", posted, 0, 3)
 
 
-def test_mms_mo_is_stored_and_one_fetch_job_queued_per_file(ingest: Invoke, stack: StackResources) -> None:
+def test_mms_mo_is_stored_and_one_media_job_queued_for_its_files(ingest: Invoke, stack: StackResources) -> None:
     status, body = post(ingest, (SEEDS / "004_mms_mo_n401.xml").read_bytes())
     assert (status, body["tracking_ids"]) == (200, ["MMS_MO_iLnCRrL6"])
-    jobs = queued(stack)
-    assert sorted((job["job"], job["index"]) for job in jobs) == [("fetch", 0), ("fetch", 1), ("fetch", 2)]
+    (job,) = queued(stack)
+    assert (job["job"], job["start"], len(job["urls"])) == ("media", 0, 3)
 
 
 def test_unknown_route_is_404(ingest: Invoke) -> None:

@@ -253,6 +253,12 @@ def mms_mo(url: str, tracking_id: str = "MMS_MO_faults") -> bytes:
     ).encode()
 
 
+def post_and_fan_out(ingest: Invoke, worker: Invoke, stack: StackResources, url: str) -> None:
+    """The MO stored and its one media job turned into its fetch job by the worker."""
+    assert post(ingest, mms_mo(url))[0] == 200
+    assert deliver_once(stack, worker) == (1, set())
+
+
 def deliver_once(stack: StackResources, worker: Invoke) -> tuple[int, set[str]]:
     # A failed message comes back at once: its visibility timeout, elapsed.
     return helpers.deliver_once(stack, worker, release_failed=True)
@@ -272,7 +278,7 @@ def media_objects(stack: StackResources) -> list[bytes]:
 def test_media_host_503_is_retried_and_archived_once_it_recovers(
     ingest: Invoke, worker: Invoke, stack: StackResources, media_host: RecordingServer
 ) -> None:
-    assert post(ingest, mms_mo(media_host.url("/mms/photo.gif")))[0] == 200
+    post_and_fan_out(ingest, worker, stack, media_host.url("/mms/photo.gif"))
     received, failed = deliver_once(stack, worker)
     assert (received, len(failed)) == (1, 1)  # reported to SQS as failed: it comes back
     assert archived_states(stack) == []
@@ -300,7 +306,7 @@ def max_receive_count(stack: StackResources) -> int:
 def test_media_host_down_past_the_retries_lands_in_the_dlq_and_redrive_archives_it(
     ingest: Invoke, worker: Invoke, stack: StackResources, media_host: RecordingServer
 ) -> None:
-    assert post(ingest, mms_mo(media_host.url("/mms/video.mp4")))[0] == 200
+    post_and_fan_out(ingest, worker, stack, media_host.url("/mms/video.mp4"))
     attempts = 0
     while deliver_once(stack, worker)[0]:
         attempts += 1
@@ -322,7 +328,7 @@ def test_s3_failing_during_archive_is_retried_and_archived_once_it_recovers(
     inject: Callable[..., Injector],
 ) -> None:
     media_host.status = 200
-    assert post(ingest, mms_mo(media_host.url("/mms/photo.gif")))[0] == 200
+    post_and_fan_out(ingest, worker, stack, media_host.url("/mms/photo.gif"))
     bucket = inject(aws.s3(), "PutObject", SLOW_DOWN_S3)
     received, failed = deliver_once(stack, worker)
     assert (received, len(failed), archived_states(stack)) == (1, 1, [])

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from postbacks.domain.jobs import FetchJob, parse_job
+from postbacks.domain.jobs import BundleJob, FetchJob, MediaJob, parse_job
 from postbacks.domain.privacy import mask_text
 from postbacks.domain.timestamps import to_utc_iso
 from postbacks.storage import keys
@@ -73,6 +73,12 @@ def describe(message: MessageTypeDef) -> DeadJob:
                 f"fetching media from {host} kept failing (timeouts, 5xx, or S3 errors);"
                 f" `postbacks show {job.message_key}` shows the file as pending"
             )
+        elif isinstance(job, BundleJob):
+            kind, key = "bundle", f"{job.request_id} items {job.start}-{job.stop - 1}"
+            why = "storing a bundle's items kept failing: was DynamoDB throttled, or its S3 copy (bundles/) gone?"
+        elif isinstance(job, MediaJob):
+            kind, key = "media", f"{job.message_key} #{job.start}+{len(job.urls)}"
+            why = "queueing an MMS MO's file fetches kept failing: was SQS unavailable?"
         else:
             kind, key = "store", keys.message_key(job.postback)
             why = "storing a bundled postback kept failing: was DynamoDB throttled or unavailable?"

@@ -85,7 +85,7 @@ def test_a_notification_has_its_id_and_created_and_the_envelope_around_it() -> N
             "notification_created_original": "2013-11-05T05:41:08-05:00",
             "extra": {"@other": "o", **envelope},
         },
-        {**N201, "code": "N202", "status": "delivered", "extra": envelope},
+        {**N201, "code": "N202", "status": "delivered", "extra": {"POSTBACK@a": "r"}},
     ]
 
 

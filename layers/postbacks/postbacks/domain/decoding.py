@@ -22,9 +22,22 @@ class Payload:
     data: bytes  # UTF-8, or bytes whose BOM or XML declaration names their encoding
     # A flat form's fields; beside an `xml` field, the form's other fields.
     fields: tuple[tuple[str, str], ...] = ()
+    # When `data` is the XML read in the Content-Type's charset: the bytes as sent, and that charset's codec.
+    sent: bytes | None = None
+    sent_codec: str | None = None
 
 
-_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+# UTF-32's BOMs first: `ff fe 00 00` also starts with UTF-16-LE's.
+UTF32_BOMS = {b"\xff\xfe\x00\x00": "utf-32-le", b"\x00\x00\xfe\xff": "utf-32-be"}
+BOMS = {**UTF32_BOMS, b"\xef\xbb\xbf": "utf-8", b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
+
+
+def bom(data: bytes) -> tuple[bytes, str] | None:
+    """The byte order mark `data` starts with, and the codec it names."""
+    return next(((mark, name) for mark, name in BOMS.items() if data.startswith(mark)), None)
+
+
+_BOMS = tuple(BOMS)
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([^\s;\"']+)", re.IGNORECASE)
 _DECLARED = re.compile(rb"\s*<\?xml[^>]*\bencoding\s*=", re.IGNORECASE)
 
@@ -50,14 +63,14 @@ def payload(raw: bytes, content_type: str | None) -> Payload:
     charset = _charset(content_type)
     start = _strip_text_start(raw)[:1]
     if start == b"<":
-        return Payload(Syntax.XML, _as_utf8(raw, charset, xml=True))
+        return _as_utf8(raw, charset, Syntax.XML)
     if start in (b"{", b"["):
-        return Payload(Syntax.JSON, _as_utf8(raw, charset, xml=False))
+        return _as_utf8(raw, charset, Syntax.JSON)
     if forms.looks_like_form(raw):
         return _from_form(raw, charset)
     if _is_json_type(content_type):
-        return Payload(Syntax.JSON, _as_utf8(raw, charset, xml=False))
-    return Payload(Syntax.XML, _as_utf8(raw, charset, xml=True))
+        return _as_utf8(raw, charset, Syntax.JSON)
+    return _as_utf8(raw, charset, Syntax.XML)
 
 
 def _from_form(raw: bytes, charset: str | None) -> Payload:
@@ -68,20 +81,22 @@ def _from_form(raw: bytes, charset: str | None) -> Payload:
         raise PostbackRejected(Reason.EMPTY_BODY, "The xml form field is empty.")
     is_json = _strip_text_start(form.postback)[:1] in (b"{", b"[")
     syntax = Syntax.JSON if is_json else Syntax.XML
-    return Payload(syntax, _as_utf8(form.postback, charset, xml=not is_json), form.fields)
+    return _as_utf8(form.postback, charset, syntax, form.fields)
 
 
-def _as_utf8(data: bytes, charset: str | None, *, xml: bool) -> bytes:
+def _as_utf8(data: bytes, charset: str | None, syntax: Syntax, fields: tuple[tuple[str, str], ...] = ()) -> Payload:
     """The body in UTF-8, read in the Content-Type's charset where the bytes leave it open (charsets.py).
 
     A BOM, then an XML declaration's encoding, win over the header: the parser reads those.
     """
+    xml = syntax is Syntax.XML
     if data.startswith(_BOMS) or (xml and _DECLARED.match(data)) or not charsets.needed(data, charsets.codec(charset)):
-        return data
+        return Payload(syntax, data, fields)
     try:
-        return charsets.decode(data, charset).encode("utf-8")
+        utf8 = charsets.decode(data, charset).encode("utf-8")
     except (UnicodeError, LookupError) as error:  # LookupError: a codec that is not a text encoding
         raise PostbackRejected(Reason.BAD_ENCODING, f"The body is not valid {(charset or '')[:40]}.") from error
+    return Payload(syntax, utf8, fields, sent=data, sent_codec=charsets.codec(charset))
 
 
 def _charset(content_type: str | None) -> str | None:
@@ -90,14 +105,13 @@ def _charset(content_type: str | None) -> str | None:
 
 
 def _strip_text_start(raw: bytes) -> bytes:
-    for bom in _BOMS:
-        if raw.startswith(bom):
-            raw = raw[len(bom) :]
-            if bom != _BOMS[0]:
-                # UTF-16: "{" is b"\x00{" big-endian, so sniff the decoded text (a UTF-16-BE JSON body was read as XML).
-                codec = "utf-16-le" if bom == b"\xff\xfe" else "utf-16-be"
-                raw = raw[:256].decode(codec, errors="ignore").lstrip().encode("utf-8", errors="ignore")
-            break
+    found = bom(raw)
+    if found is not None:
+        mark, codec = found
+        raw = raw[len(mark) :]
+        if codec != "utf-8":
+            # UTF-16/32: "{" is b"\x00{" big-endian, so sniff the decoded text (a UTF-16-BE JSON body was read as XML).
+            raw = raw[:256].decode(codec, errors="ignore").lstrip().encode("utf-8", errors="ignore")
     return raw.lstrip()
 
 

@@ -19,6 +19,8 @@ class Reason(StrEnum):
     JSON_NOT_OBJECT = "json_not_object"
     MISSING_CODE = "missing_code"
     TOO_MANY_NOTIFICATIONS = "too_many_notifications"
+    SHARED_ATTRIBUTES_TOO_LARGE = "shared_attributes_too_large"  # a bundle's root attributes, copied per item
+    UNSPLITTABLE_BUNDLE = "unsplittable_bundle"  # its notifications' bytes cannot be cut out exactly
     INVALID_POSTBACK = "invalid_postback"
     UNPARSEABLE = "unparseable"  # the parser itself failed: kept for replay once fixed
 

@@ -71,6 +71,7 @@ PREFERRED = frozenset({"statuscode"})
 ITEM_KEYS = ("number", "file", "url")
 MAX_PATH = 200  # a path past this is cut; collisions still get their own `[n]`
 WRAPPER_PREFIX = "form:"  # form fields beside the postback's `xml` field
+SET_ASIDE_PREFIX = "set-aside:"  # a list item over its bound (`set-aside:content[3]`), kept in extra
 
 
 @lru_cache(maxsize=1024)  # the vendor uses a few dozen names; bounded against bodies of random tags

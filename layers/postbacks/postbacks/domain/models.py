@@ -22,7 +22,10 @@ class Dialect(StrEnum):
 
 
 # Generous bounds: the vendor's longest values are URLs; anything bigger is abuse, not data.
-Text = Annotated[str, StringConstraints(max_length=4096)]
+MAX_TEXT = 4096
+# Files of an MMS MO, numbers of a group MMS: an item past it is set aside in extra (parsing.bounded_lists).
+MAX_LIST_ITEMS = 1000
+Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 # Values that become DynamoDB keys (table or index): far above any real id or number, far below the
 # 1024-byte key limit even in 4-byte UTF-8.
@@ -64,8 +67,8 @@ class Postback(BaseModel):
     keyword: Text | None = None
     text: Text | None = None
     subject: Text | None = None
-    content: list[Text] = Field(default_factory=list, max_length=1000)
-    copy_to: list[Text] = Field(default_factory=list, max_length=1000)
+    content: list[Text] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    copy_to: list[Text] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
     audio_name: Text | None = None
     video_name: Text | None = None
     notification_id: Text | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
@@ -11,13 +12,15 @@ from defusedxml import ElementTree as SafeElementTree
 from pydantic import ValidationError
 
 from postbacks.domain import json_fields, xml_fields
-from postbacks.domain.decoding import Payload, Syntax
+from postbacks.domain.decoding import UTF32_BOMS, Payload, Syntax
 from postbacks.domain.errors import PostbackRejected, Reason
-from postbacks.domain.fields import WRAPPER_PREFIX, Collector, fold, local_name
-from postbacks.domain.models import Dialect, Postback
+from postbacks.domain.fields import LIST_FIELDS, SET_ASIDE_PREFIX, WRAPPER_PREFIX, Collector, fold, local_name
+from postbacks.domain.models import MAX_LIST_ITEMS, MAX_TEXT, Dialect, Postback
 
 # The vendor's legacy bundle format carries at most 300 notifications.
 MAX_NOTIFICATIONS = 1000
+# A bundle's root attributes are kept with every item (the envelope each one is replayed in): so bounded.
+MAX_SHARED_ATTRIBUTES = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,20 +65,47 @@ def _parse_xml(payload: Payload) -> ParsedBody:
     if not notifications:
         fields = xml_fields.postback_fields(root, _collector(payload))
         return ParsedBody(dialect, (_build(dialect, fields),), bundled=False)
-    context = xml_fields.bundle_context(root)  # once: a bundle may hold a thousand notifications
+    shared = xml_fields.root_attributes(root)
+    if len(notifications) > 1 and sum(len(path) + len(value) for path, value in shared) > MAX_SHARED_ATTRIBUTES:
+        raise PostbackRejected(
+            Reason.SHARED_ATTRIBUTES_TOO_LARGE,
+            f"The bundle's <POSTBACK> attributes exceed {MAX_SHARED_ATTRIBUTES} characters.",
+        )
+    # The rest of the bundle's context (elements and text beside the notifications, the form fields around
+    # it) is kept once, with the first notification: a copy per item would multiply the body.
+    context = xml_fields.bundle_context(root)
     postbacks = tuple(
-        _build(dialect, xml_fields.notification_fields(item, context, _collector(payload)), position=i)
+        _build(
+            dialect,
+            xml_fields.notification_fields(item, shared + context if i == 0 else shared, _first(payload, i)),
+            position=i,
+        )
         for i, item in enumerate(notifications)
     )
     return ParsedBody(dialect, postbacks, bundled=len(postbacks) > 1)
 
 
+def _first(payload: Payload, position: int) -> Collector:
+    return _collector(payload) if position == 0 else Collector()
+
+
 def _xml_root(data: bytes) -> Element:
+    if data.startswith(tuple(UTF32_BOMS)):
+        # Expat reads UTF-8 and UTF-16 only; text it is handed is read whatever the declaration says.
+        try:
+            data = data.decode("utf-32").encode("utf-8")
+        except UnicodeDecodeError as error:
+            raise PostbackRejected(Reason.BAD_ENCODING, f"The XML is not valid UTF-32 ({error.reason}).") from error
+        return _fromstring(re.sub(rb"^\s*(<\?xml[^>]*?\bencoding\s*=\s*)([\"'])[^\"']*\2", rb"\1\2utf-8\2", data))
     if _needs_utf8_check(data):
         try:
             data.decode("utf-8")
         except UnicodeDecodeError as error:
             raise PostbackRejected(Reason.BAD_ENCODING, f"The XML is not valid UTF-8 ({error.reason}).") from error
+    return _fromstring(data)
+
+
+def _fromstring(data: bytes) -> Element:
     try:
         # Leading blank lines before <?xml ...?> are a common sender slip; they are not content.
         root: Element = SafeElementTree.fromstring(data.lstrip() if data[:1].isspace() else data, forbid_dtd=True)
@@ -94,7 +124,9 @@ def _xml_root(data: bytes) -> Element:
 def _needs_utf8_check(data: bytes) -> bool:
     # With a BOM or a declared encoding the XML parser decodes; otherwise XML means UTF-8.
     head = data[:100].lower()
-    return not (data[:2] in (b"\xff\xfe", b"\xfe\xff") or (b"encoding=" in head and b"utf-8" not in head))
+    # UTF-16 without a BOM is recognised by its first `<` (XML 1.0, appendix F), as expat does.
+    utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")
+    return not (utf16 or (b"encoding=" in head and b"utf-8" not in head))
 
 
 # --- JSON --------------------------------------------------------------------------------------
@@ -121,6 +153,7 @@ def _build(dialect: Dialect, fields: dict[str, Any], position: int | None = None
     where = "" if position is None else f" (notification {position + 1})"
     if not str(fields.get("code") or "").strip():
         raise PostbackRejected(Reason.MISSING_CODE, f"The postback has no CODE or STATUSCODE{where}.")
+    fields = bounded_lists(fields)
     try:
         return Postback.model_validate({**fields, "dialect": dialect})
     except ValidationError as error:
@@ -151,6 +184,27 @@ def _set_aside(error: ValidationError, fields: dict[str, Any]) -> dict[str, Any]
         for item in value if isinstance(value, list) else [value]:
             collector.keep(name, str(item))
     return {**kept, **({"extra": collector.extra} if collector.extra else {})}
+
+
+def bounded_lists(fields: dict[str, Any]) -> dict[str, Any]:
+    """Each list field's valid items kept; each item over MAX_TEXT, or past MAX_LIST_ITEMS, set aside in extra
+    under `set-aside:<field>[<position as sent>]`, so one bad file never takes the good ones with it."""
+    if not any(len(fields.get(name) or ()) for name in LIST_FIELDS):
+        return fields
+    collector = Collector()
+    collector.extra.update(fields.get("extra", {}))
+    bounded = dict(fields)
+    for name in sorted(LIST_FIELDS & fields.keys()):
+        kept: list[str] = []
+        for position, item in enumerate(fields[name]):
+            if len(item.strip()) <= MAX_TEXT and len(kept) < MAX_LIST_ITEMS:
+                kept.append(item)
+            else:
+                collector.keep(f"{SET_ASIDE_PREFIX}{name}[{position}]", item)
+        bounded[name] = kept
+    if collector.extra:
+        bounded["extra"] = collector.extra
+    return bounded
 
 
 _TOO_LONG = frozenset({"string_too_long", "too_long"})

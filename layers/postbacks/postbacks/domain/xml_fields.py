@@ -20,11 +20,17 @@ def postback_fields(root: Element, collector: Collector) -> dict[str, Any]:
     return collector.result()
 
 
+def root_attributes(root: Element) -> tuple[tuple[str, str], ...]:
+    """A bundle's <POSTBACK> attributes, by path: part of the envelope every notification is replayed in."""
+    collector = Collector()
+    _attributes(collector, root, local_name(root.tag))
+    return tuple(collector.extra.items())
+
+
 def bundle_context(root: Element) -> tuple[tuple[str, str], ...]:
-    """What a bundle's <POSTBACK> holds beside its notifications (attributes, other elements), by path."""
+    """What a bundle's <POSTBACK> holds beside its notifications and attributes (elements, text), by path."""
     collector = Collector()
     outer = local_name(root.tag)
-    _attributes(collector, root, outer)
     _text(collector, outer, root.text)
     for child in root:
         _text(collector, outer, child.tail)
@@ -36,7 +42,7 @@ def bundle_context(root: Element) -> tuple[tuple[str, str], ...]:
 def notification_fields(
     notification: Element, context: tuple[tuple[str, str], ...], collector: Collector
 ) -> dict[str, Any]:
-    """One <NOTIFICATION> of a bundle, with the bundle's context (see `bundle_context`) kept in each."""
+    """One <NOTIFICATION> of a bundle, with the part of the bundle's context (see `bundle_context`) it keeps."""
     for name, value in notification.attrib.items():
         attribute = local_name(name)
         if attribute == "id" and value.strip():

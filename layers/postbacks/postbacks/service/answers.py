@@ -15,6 +15,8 @@ from postbacks.service.observability import code_dimension
 _STATUS_FOR: dict[Reason, int] = {
     Reason.BODY_TOO_LARGE: 413,
     Reason.TOO_MANY_NOTIFICATIONS: 413,
+    Reason.SHARED_ATTRIBUTES_TOO_LARGE: 413,
+    Reason.UNSPLITTABLE_BUNDLE: 422,
     Reason.WRONG_ROOT: 422,
     Reason.JSON_NOT_OBJECT: 422,
     Reason.MISSING_CODE: 422,

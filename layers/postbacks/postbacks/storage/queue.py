@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from postbacks.domain.jobs import FetchJob, StoreJob, dump_job
+from postbacks.domain.jobs import AnyJob, dump_job
 from postbacks.storage import aws
 from postbacks.storage.store import StorageRefused, StorageUnavailable
 
@@ -18,6 +18,7 @@ _BATCH = 10  # SQS's limit per SendMessageBatch
 # SQS's limit (1 MiB since 2025, a new queue's default) for one message and for a whole batch, bodies
 # summed; over it the call fails every time.
 MAX_BATCH_BYTES = 1_048_576
+MAX_MESSAGE_BYTES = MAX_BATCH_BYTES
 _ATTEMPTS = 3  # for entries a batch reports as failed; botocore already retries whole calls
 
 
@@ -26,7 +27,7 @@ class JobQueue:
         self._url = queue_url
         self._client = client
 
-    def send(self, jobs: Sequence[StoreJob | FetchJob]) -> int:
+    def send(self, jobs: Sequence[AnyJob]) -> int:
         client = self._client or aws.sqs()
         for batch in _batches([dump_job(job) for job in jobs]):
             pending = {str(i): body for i, body in enumerate(batch)}
