@@ -23,9 +23,9 @@ from postbacks.storage.codec import StoredEvent
 from postbacks.storage.store import PostbackStore
 from postbacks_cli.local_stacks import StackResources
 from postbacks_local.analytics_delivery import AnalyticsDelivery, make_delivery
-from postbacks_local.stream_mapping import StreamMapping, make_mapping
 from postbacks_local.runtime import LocalFunction
 from postbacks_local.stack_resources import local_names
+from postbacks_local.stream_mapping import StreamMapping, make_mapping
 from postbacks_local.template import load_template
 from tests import helpers
 from tests.analytics_campaign import Campaign, campaigns
