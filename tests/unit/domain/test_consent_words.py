@@ -18,7 +18,9 @@ def test_defaults_are_the_fcc_and_ctia_lists() -> None:
     assert (WORDS.opt_in, WORDS.help) == (frozenset({"start", "unstop"}), frozenset({"help", "info"}))
 
 
-@pytest.mark.parametrize("text", ["Stop.", " stop ", "STOP!", "Opt-Out", "opt out", "OPTOUT", "Unsubscribe\n"])
+@pytest.mark.parametrize(
+    "text", ["Stop.", " stop ", "STOP!", "Opt-Out", "opt out", "OPTOUT", "Unsubscribe\n", "STOP \U0001f6d1"]
+)
 def test_whole_message_opt_out_matches_whatever_case_spaces_and_punctuation(text: str) -> None:
     assert consent.classify(text, None, WORDS) is Action.OPT_OUT
 
