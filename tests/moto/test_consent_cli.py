@@ -86,6 +86,8 @@ def test_opted_out_csv_exports_the_suppression_list_exactly(
         ("16501112222", "60856", "opted_out", "true"),
         (OTHER, "60856", "opted_out", ""),
     ]
+    [reviewed] = [r for r in rows if r["review"]]
+    assert (reviewed["text"], reviewed["review_text"]) == ("Stop.", "please stop texting me")
 
 
 def test_opted_out_filters_by_program_and_since(ledger: StackResources, capsys: pytest.CaptureFixture[str]) -> None:

@@ -19,7 +19,7 @@ from postbacks_cli.local_stacks import StackResources
 from tests import helpers
 from tests.benchmarks import item_size
 from tests.benchmarks.wire import CountingMotoServer
-from tests.consent_bodies import NUMBER, SHORTCODE, mo
+from tests.consent_bodies import mo
 from tests.helpers import Invoke
 from tests.moto.conftest import Tap
 
@@ -64,14 +64,16 @@ def test_consent_event_costs_one_update_item(wire: CountingMotoServer, tap: Tap,
 def test_ledger_item_stays_within_one_write_unit_and_enters_no_index(
     wire: CountingMotoServer, tap: Tap, ingest: Invoke, stack: StackResources
 ) -> None:
-    # The largest item: both registers filled with the longest evidence (4-byte characters) kept.
+    # The largest item an inbound message makes: the longest number and program a ledger keys (15 digits),
+    # both registers filled with the longest evidence kept, in 4-byte characters.
+    number, program = "1" * consent.MAX_NUMBER_DIGITS, "9" * consent.MAX_NUMBER_DIGITS
     longest = "\U00020000" * 400  # a 4-byte letter: a word, so the message only mentions "stop"
-    dynamodb_requests(wire, tap, ingest, mo(f"please stop {longest}", "2026-12-04T10:00:00Z"))
-    dynamodb_requests(wire, tap, ingest, mo(f"STOP{'!' * 2000}", "2026-12-04T11:00:00Z"))
-    key = {"pk": {"S": ledger_pk(NUMBER)}, "sk": {"S": ledger_sk(NUMBER, SHORTCODE)}}
+    dynamodb_requests(wire, tap, ingest, mo(f"please stop {longest}", "2026-12-04T10:00:00Z", number, program))
+    dynamodb_requests(wire, tap, ingest, mo("STOP " + "\U0001f6d1" * 400, "2026-12-04T11:00:00Z", number, program))
+    key = {"pk": {"S": ledger_pk(number)}, "sk": {"S": ledger_sk(number, program)}}
     item = boto3.client("dynamodb").get_item(TableName=stack.table_name, Key=key)["Item"]
     assert item["r_text"]["S"].startswith("please stop ")
-    assert item["d_text"]["S"].startswith("STOP!")
+    assert item["d_text"]["S"].startswith("STOP ")
     assert len(item["r_text"]["S"].encode()) <= consent.EVIDENCE_TEXT_BYTES
     assert item_size.write_units(item_size.item_size(item)) == 1
     assert not {"subscriber", "failure_bucket", "event_at"} & set(item)  # no index key: no index write

@@ -23,7 +23,10 @@ from postbacks.storage.consent import ConsentLedger
 from postbacks_cli import clients, output, when
 from postbacks_cli.output import Exit
 
-CSV_COLUMNS = ("subscriber", "program", "state", "decided_at", "honour_by", "review", "message_key", "event_id", "text")
+CSV_COLUMNS = (
+    *("subscriber", "program", "state", "decided_at", "honour_by", "message_key", "event_id", "text"),
+    *("review", "review_message_key", "review_text"),
+)
 
 
 def register(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -81,9 +84,10 @@ def export(decisions: Iterable[Decision], as_json: bool, as_csv: bool) -> int:
 
 
 def _csv_row(document: dict[str, Any]) -> list[Any]:
-    evidence = document.get("evidence") or document.get("review_evidence") or {}
+    evidence, review = document.get("evidence") or {}, document.get("review_evidence") or {}
     row = {**document, **{name: evidence.get(name) for name in ("message_key", "event_id", "text")}}
-    row["review"] = "true" if document.get("review") else ""
+    row |= {"review": "true" if review else "", "review_message_key": review.get("message_key")}
+    row["review_text"] = review.get("text")
     return ["" if row.get(name) is None else row[name] for name in CSV_COLUMNS]
 
 
@@ -99,7 +103,7 @@ def _table(decisions: Iterable[Decision], with_subscriber: bool = False) -> None
             decision.honour_by or "",
             shown.code if shown else "",
             mask(shown.text, "text") if shown else "",
-            mask_text(shown.message_key) if shown else "",
+            shown.message_key if shown else "",  # an identifier, as `list` prints it
             "review" if decision.review_pending else "",
         )
         rows.append(((_masked(decision.subscriber),) if with_subscriber else ()) + row)

@@ -18,7 +18,9 @@ def test_defaults_are_the_fcc_and_ctia_lists() -> None:
     assert (WORDS.opt_in, WORDS.help) == (frozenset({"start", "unstop"}), frozenset({"help", "info"}))
 
 
-@pytest.mark.parametrize("text", ["Stop.", " stop ", "STOP!", "Opt-Out", "opt out", "OPTOUT", "Unsubscribe\n"])
+@pytest.mark.parametrize(
+    "text", ["Stop.", " stop ", "STOP!", "Opt-Out", "opt out", "OPTOUT", "Unsubscribe\n", "STOP \U0001f6d1"]
+)
 def test_whole_message_opt_out_matches_whatever_case_spaces_and_punctuation(text: str) -> None:
     assert consent.classify(text, None, WORDS) is Action.OPT_OUT
 
@@ -147,3 +149,21 @@ def test_evidence_text_is_cut_to_a_bounded_size_on_a_character_boundary() -> Non
     assert cut is not None
     assert len(cut.encode()) <= consent.EVIDENCE_TEXT_BYTES
     assert set(cut) == {"é"}
+
+
+@pytest.mark.parametrize(
+    ("number", "to", "kept"),
+    [("1" * 15, "9" * 15, True), ("1" * 16, "60856", False), ("16501112222", "9" * 16, False)],
+)
+def test_numbers_and_programs_longer_than_e164_are_no_consent_event(number: str, to: str, kept: bool) -> None:
+    mo = {"kind": "sms_mo", "code": "N211", "from": number, "to": to, "text": "STOP"}
+    assert (consent.event_of(mo, "k", "e", "r", WORDS) is not None) is kept
+
+
+@pytest.mark.parametrize(
+    ("local", "campaign", "kept"), [("a" * 242, "c" * 55, True), ("a" * 243, "c", False), ("a", "c" * 56, False)]
+)
+def test_email_and_campaign_bounds(local: str, campaign: str, kept: bool) -> None:
+    sub = {"kind": "email_subscription", "code": "N304", "status": "unsubscribed", "email": f"{local}@example.com"}
+    event = consent.event_of({**sub, "campaign_id": campaign}, "k", "e", "r", WORDS)
+    assert (event is not None) is kept

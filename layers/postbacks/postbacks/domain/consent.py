@@ -32,7 +32,12 @@ from postbacks.domain.codes import Kind, Status
 HONOUR_BUSINESS_DAYS = 10  # FCC 24-18: honour a revocation within 10 business days
 NO_PROGRAM = "-"
 NO_VENDOR_TIME = "-"  # sorts before every digit: an undated event is the earliest instant
-EVIDENCE_TEXT_BYTES = 160  # the words kept with a decision; the whole text stays in the postback
+EVIDENCE_TEXT_BYTES = 140  # one SMS's payload: the words kept with a decision; the whole text stays in the postback
+# Longer is no number (E.164: 15 digits), no email address (RFC 5321: 254) or no campaign id we key a
+# ledger item by: such a postback is stored and published as ever, and is no consent event.
+MAX_NUMBER_DIGITS = 15
+MAX_EMAIL = 254
+MAX_PROGRAM = 64
 
 
 class Action(StrEnum):
@@ -196,11 +201,12 @@ def event_of(
         text = fields.get("source")
     else:
         return None
-    if action is None or not subscriber:
+    program = program_of(fields)
+    if action is None or not keyable(subscriber, program):
         return None
     return ConsentEvent(
         subscriber=subscriber,
-        program=program_of(fields),
+        program=program,
         action=action,
         code=str(fields.get("code", "")),
         message_key=message_key,
@@ -209,6 +215,13 @@ def event_of(
         received_at=received_at,
         text=evidence_text(text),
     )
+
+
+def keyable(subscriber: str, program: str) -> bool:
+    """A subscriber and program the ledger can key (and keep within one write unit for a number)."""
+    bound = MAX_EMAIL if "@" in subscriber else MAX_NUMBER_DIGITS
+    program_bound = MAX_PROGRAM if program.startswith("campaign:") else MAX_NUMBER_DIGITS
+    return 0 < len(subscriber) <= bound and len(program) <= program_bound
 
 
 def evidence_text(text: str | None) -> str | None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from postbacks.domain import consent
 from postbacks.domain.consent import Action, ConsentEvent, Decision, Merged, State, Words
+from postbacks.service.settings import SettingsError
 from postbacks.storage import codec
 from postbacks.storage.consent import ConsentLedger
 
@@ -24,7 +25,10 @@ WORDS_VARIABLE = "CONSENT_WORDS"
 @cache
 def words() -> Words:
     """Read once per container; a malformed CONSENT_WORDS fails the function's first batch, loudly."""
-    return consent.words_from(os.environ.get(WORDS_VARIABLE))
+    try:
+        return consent.words_from(os.environ.get(WORDS_VARIABLE))
+    except ValueError as error:
+        raise SettingsError(f"malformed environment variable {WORDS_VARIABLE}: {error}") from None
 
 
 def event_of_item(item: Mapping[str, Any], words: Words) -> ConsentEvent | None:

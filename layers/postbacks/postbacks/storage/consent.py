@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from postbacks.domain.consent import Action, ConsentEvent, Decision, Merged, State
+from postbacks.domain.consent import NO_VENDOR_TIME, Action, ConsentEvent, Decision, Merged, State
 from postbacks.storage import aws, codec
 from postbacks.storage.errors import StorageRefused, StorageUnavailable
 
@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 CONSENT_ITEM = "consent"
 KEY_PREFIX = "~consent:"
 SHARDS = 32
-_EVENT_FIELDS = ("action", "code", "message_key", "event_id", "vendor_at", "received_at", "text")
+# The event's vendor time and id are not stored apart: they are read back from its rank.
+_EVENT_FIELDS = ("action", "code", "message_key", "received_at", "text")
 
 
 def shard_of(subscriber: str) -> int:
@@ -151,14 +152,15 @@ def _event(item: Mapping[str, Any], prefix: str) -> ConsentEvent | None:
     if f"{prefix}rank" not in item:
         return None
     fields = {name: str(item.get(prefix + name, "")) for name in _EVENT_FIELDS}
+    vendor_at, _, event_id = str(item[f"{prefix}rank"]).split("#", 2)
     return ConsentEvent(
         subscriber=str(item["party"]),
         program=str(item["program"]),
         action=Action(fields["action"]),
         code=fields["code"],
         message_key=fields["message_key"],
-        event_id=fields["event_id"],
-        vendor_at=fields["vendor_at"],
+        event_id=event_id,
+        vendor_at="" if vendor_at == NO_VENDOR_TIME else vendor_at,
         received_at=fields["received_at"],
         text=fields["text"] or None,
     )
