@@ -57,3 +57,29 @@ def test_names_for_matches_the_templates_join_of_split(stack: str, database: str
     }
     assert names_for(stack) == (f"{stack}-analytics", database)
     assert RESOURCES["AnalyticsWorkGroup"]["Properties"]["Name"] == {"Fn::Sub": "${AWS::StackName}-analytics"}
+
+
+@pytest.mark.parametrize("switch", ["Analytics", "PublishEvents"])
+def test_local_delivery_is_off_with_either_parameter_off(switch: str) -> None:
+    from postbacks_local.analytics_delivery import delivery_settings
+    from postbacks_local.template import Names
+
+    parameters = {"Analytics": "true", "PublishEvents": "true", switch: "false"}
+    assert delivery_settings(TEMPLATE, Names(parameters, {}, "us-east-1", "s")) is None
+
+
+def test_local_delivery_reads_the_templates_stream_and_rule() -> None:
+    from postbacks_local.analytics_delivery import delivery_settings
+    from postbacks_local.template import Names
+
+    names = Names({"Analytics": "true", "PublishEvents": "true"}, {"PostbacksBucket": "b"}, "us-east-1", "s")
+    settings = delivery_settings(TEMPLATE, names)
+    assert settings is not None
+    assert (settings.bucket, settings.prefix, settings.gzip, settings.extension) == (
+        "b",
+        report.PREFIX,
+        True,
+        ".json.gz",
+    )
+    assert settings.pattern == {"source": ["postbacks.s"], "detail-type": ["Postback Received", "Media Archived"]}
+    assert settings.stream_name == "s-analytics"

@@ -64,3 +64,15 @@ def test_json_rows_carry_the_number_whole_and_the_grouping_by_its_name(capsys: p
     captured = capsys.readouterr()
     assert [json.loads(line) for line in captured.out.splitlines()] == [{"carrier": "AT&T", "messages": 3}]
     assert "1 row" in captured.err
+
+
+def test_a_failures_listing_over_more_than_a_week_points_to_the_report() -> None:
+    hint = report.long_listing_hint("2024-12-01T00:00:00.000000Z", "2026-12-01T23:59:59.999999Z")
+    assert hint is not None
+    assert "731 days" in hint
+    assert "23,392 index queries" in hint  # 32 shards a day
+    assert "postbacks report failures --since 2024-12-01" in hint
+
+
+def test_a_weeks_failures_listing_says_nothing() -> None:
+    assert report.long_listing_hint("2026-11-25T00:00:00.000000Z", "2026-12-01T23:59:59.999999Z") is None

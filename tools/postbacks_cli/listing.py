@@ -20,7 +20,7 @@ from typing import Any
 
 from postbacks.domain import codes, status
 from postbacks.storage.store import IndexHit, PostbackStore, StoredEvent
-from postbacks_cli import output, when
+from postbacks_cli import output, report, when
 from postbacks_cli.messages import operator
 from postbacks_cli.output import Exit, Progress, StreamingTable
 
@@ -39,7 +39,11 @@ def run(store: PostbackStore, args: argparse.Namespace) -> int:
             output.error(refusal)
             return Exit.USAGE
         filters = {name: value for name, value in (("status", args.status), ("code", args.code)) if value}
-        failures = store.failures(since=args.since or when.since(FAILURE_WINDOW), until=args.until, filters=filters)
+        since = args.since or when.since(FAILURE_WINDOW)
+        hint = report.long_listing_hint(since, args.until)
+        if hint:
+            output.error(hint)
+        failures = store.failures(since=since, until=args.until, filters=filters)
         hits = _with_status_now(store, failures)
     else:
         output.error("list needs --number N, or --status / --code of a failure (each served by an index)")

@@ -221,3 +221,24 @@ def _statuses(row: dict[str, Any]) -> Counter[str]:
     counted["failed"] = int(row["failed"]) - sum(counted[name] for name in ("expired", "rejected", "not_supported"))
     counted["sent"] = int(row["pending"])
     return +counted  # zero counts dropped
+
+
+# --- long failure listings ---------------------------------------------------------------------------------
+
+LONG_LISTING_DAYS = 7
+
+
+def long_listing_hint(since: str, until: str | None) -> str | None:
+    """For `list --status` over more than a week: what it will cost, and the report that answers it at once."""
+    from datetime import date
+
+    from postbacks.storage import keys
+
+    days = (date.fromisoformat((until or utc_now_iso())[:10]) - date.fromisoformat(since[:10])).days + 1
+    if days <= LONG_LISTING_DAYS:
+        return None
+    queries = days * keys.FAILURE_SHARDS  # one per day and shard (storage.keys.failure_buckets)
+    return (
+        f"about {queries:,} index queries for {days} days; `postbacks report failures --since {since[:10]}` "
+        "answers it in one query over the analytics files"
+    )
