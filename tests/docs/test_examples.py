@@ -1,0 +1,78 @@
+"""Every console example of README.md and docs/**/*.md prints what its page shows, on the local stack.
+
+One `make run` stack per test module; every page starts on an emptied one. After a change of the CLI's
+output, `python -m tests.docs.examples --update` writes the new outputs into the pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.docs import examples, pages
+
+RUNNABLE = [page for page in pages.pages() if examples.runnable(page.read_text(encoding="utf-8"))]
+
+
+@pytest.fixture(scope="module")
+def docs_stack() -> Iterator[examples.LocalStack]:
+    with examples.local_stack() as stack:
+        yield stack
+
+
+@pytest.mark.parametrize("page", RUNNABLE, ids=[str(page.relative_to(pages.ROOT)) for page in RUNNABLE])
+def test_page_examples_print_what_the_page_shows(page: Path, docs_stack: examples.LocalStack) -> None:
+    text = page.read_text(encoding="utf-8")
+    diff = examples.differences(page, text, examples.run_page(docs_stack, text))
+    relative = page.relative_to(pages.ROOT)
+    assert not diff, f"{relative}: run `.venv/bin/python -m tests.docs.examples --update {relative}`\n{diff}"
+
+
+# The runner itself: a page it wrote agrees, and a page with a wrong or missing line does not.
+SAMPLE = """# A page
+
+```console
+$ curl -s -H 'Content-Type: text/xml' --data-binary @tests/fixtures/seeds/001_mms_mt_n101_binary.xml "$POSTBACK_URL"
+$ curl -s -H 'Content-Type: text/xml' --data-binary @tests/fixtures/seeds/001_mms_mt_n102_binary.xml "$POSTBACK_URL"
+$ postbacks show TU1TXzU5Nzg3OQ==
+```
+"""
+
+
+@pytest.fixture(scope="module")
+def sample_run(docs_stack: examples.LocalStack) -> tuple[str, dict[int, list[list[str]]]]:
+    actual = examples.run_page(docs_stack, SAMPLE)
+    return pages.rewrite(SAMPLE, actual), actual
+
+
+def test_a_page_the_runner_wrote_agrees_with_its_run(sample_run: tuple[str, dict[int, list[list[str]]]]) -> None:
+    written, actual = sample_run
+    assert "$ postbacks show TU1TXzU5Nzg3OQ==\nTU1TXzU5Nzg3OQ==: delivered" in written
+    assert examples.differences(Path("sample.md"), written, actual) == ""
+
+
+def _in_line_with(marker: str, old: str, new: str) -> Callable[[str], str]:
+    def change(text: str) -> str:
+        return "\n".join(line.replace(old, new) if marker in line else line for line in text.split("\n"))
+
+    return change
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(_in_line_with("TU1TXzU5Nzg3OQ==: ", "delivered", "sent"), id="wrong-message-status"),
+        pytest.param(_in_line_with("N102 ", "delivered", "failed"), id="wrong-postback-status"),
+        pytest.param(lambda text: "\n".join(line for line in text.split("\n") if "N101 " not in line), id="line-gone"),
+        pytest.param(lambda text: text.replace("\n```\n", "\nan extra line\n```\n", 1), id="line-added"),
+    ],
+)
+def test_a_page_that_shows_other_output_fails(
+    sample_run: tuple[str, dict[int, list[list[str]]]], change: Callable[[str], str]
+) -> None:
+    written, actual = sample_run
+    changed = change(written)
+    assert changed != written, "the change must apply to what the runner wrote"
+    assert examples.differences(Path("sample.md"), changed, actual) != ""
