@@ -137,18 +137,24 @@ class LocalStack:
 
     def run(self, script: str) -> list[str]:
         """One command as a reader would type it; what it printed, normalised."""
-        answer = subprocess.run(
+        process = subprocess.Popen(
             ["bash", "-c", script],
             cwd=pages.ROOT,
             env=self.environment(),
+            stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            timeout=COMMAND_SECONDS,
-            check=False,
+            start_new_session=True,  # its own process group: a command that never ends is stopped whole
         )
+        try:
+            printed, _ = process.communicate(timeout=COMMAND_SECONDS)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            printed, _ = process.communicate()
+            printed += f"\n[still running after {COMMAND_SECONDS} s: stopped by the example runner]"
         self.settle()
-        return pages.trim(self.values.normalise(answer.stdout).split("\n"))
+        return pages.trim(self.values.normalise(printed).split("\n"))
 
 
 @contextmanager

@@ -130,3 +130,12 @@ def test_the_readme_is_a_short_page_that_links_every_docs_page() -> None:
         if page.name != "README.md":
             assert f"({page.relative_to(pages.ROOT)})" in readme, f"README.md does not link {page.name}"
             assert f"({page.name})" in index, f"docs/README.md does not list {page.name}"
+
+
+def test_the_readme_has_the_newcomers_sections_in_order() -> None:
+    readme = (pages.ROOT / "README.md").read_text(encoding="utf-8")
+    headings = re.findall(r"^## (.+)$", readme, flags=re.MULTILINE)
+    wanted = ["Prerequisites", "The two commands", "Quick start", "Deploy", "Operate", "Clean up"]
+    assert [heading for heading in headings if heading in wanted] == wanted
+    quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    assert [block for block in pages.blocks(quick_start) if not block.needs_aws], "the quick start runs nothing"
