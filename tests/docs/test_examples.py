@@ -90,3 +90,9 @@ def test_a_page_that_shows_other_output_fails(
     changed = change(written)
     assert changed != written, "the change must apply to what the runner wrote"
     assert examples.differences(Path("sample.md"), changed, actual) != ""
+
+
+def test_the_readme_shows_the_postback_url_make_run_prints(docs_stack: examples.LocalStack) -> None:
+    printed = docs_stack.values.normalise(f"POSTBACK_URL={docs_stack.postback_url}")
+    assert printed == "POSTBACK_URL=http://127.0.0.1:3000/postbacks/<secret>"
+    assert f"\n{printed}\n" in (pages.ROOT / "README.md").read_text(encoding="utf-8")
