@@ -54,8 +54,9 @@ def test_delivery_by_code_counts_each_message_once(seeded: StackResources, capsy
 
 def test_failures_name_the_vendors_text(seeded: StackResources, capsys: pytest.CaptureFixture[str]) -> None:
     rows = report(seeded, capsys, "failures")
-    # N103 (expired) and E101 (failed) are one message: the rule gives it E101's failure, as `show` does.
-    assert sorted((str(row["code"]), str(row["status"])) for row in rows) == [("E101", "failed"), ("E102", "rejected")]
+    # N103 (expired) and E101 (failed) are one message at one instant: the tie precedence gives it N103's
+    # expiry, as `show` does (docs/status.md).
+    assert sorted((str(row["code"]), str(row["status"])) for row in rows) == [("E102", "rejected"), ("N103", "expired")]
     assert {row["carrier"] for row in rows} == {"AT&T", "T-Mobile"}
 
 
@@ -85,7 +86,7 @@ def test_stats_uses_the_reports_when_the_files_exist(
     document = json.loads(captured.out)
     assert "from the analytics reports on DuckDB" in captured.err
     assert document["events"] == 5  # MT messages, each once
-    assert document["by_status"] == {"delivered": 2, "failed": 1, "rejected": 1, "sent": 1}
+    assert document["by_status"] == {"delivered": 2, "expired": 1, "rejected": 1, "sent": 1}
     assert document["delivery_rate"] == 0.5
 
 
