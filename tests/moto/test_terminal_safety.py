@@ -64,7 +64,7 @@ def run(capsys: pytest.CaptureFixture[str], stack: StackResources, *arguments: s
     cli.main([*named, "--dlq-url", stack.dead_letter_queue_url, *arguments])
     captured = capsys.readouterr()
     # The functions log JSON lines to stdout in this same process: those are not the CLI's.
-    lines = [line for line in captured.out.splitlines(keepends=True) if not line.startswith('{"level"')]
+    lines = [line for line in captured.out.splitlines(keepends=True) if not line.startswith(('{"level"', '{"_aws"'))]
     return "".join(lines) + captured.err
 
 

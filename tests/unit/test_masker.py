@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 
 from hypothesis import given
@@ -62,9 +63,8 @@ identifier = st.one_of(
     st.text(alphabet="0123456789", min_size=1, max_size=30).map(lambda t: f"~mms:{t}"),
     st.text(alphabet="0123456789", min_size=1, max_size=30).map(lambda t: f"~txn:{t}"),
     st.text(alphabet="0123456789abcdef", min_size=16, max_size=64).map(lambda t: f"~pb:{t}"),
-    st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", min_size=4, max_size=24).map(
-        lambda t: f"TU1T{t}=="
-    ),
+    # The vendor's tracking ids: base64 of MMS_<number> (TU1TXzU5Nzg3OQ== is MMS_597879).
+    st.integers(min_value=0, max_value=10**15).map(lambda n: base64.b64encode(f"MMS_{n}".encode()).decode()),
     st.text(alphabet="0123456789", min_size=1, max_size=12).map(lambda t: f"MMS_MO_{t}"),
 )
 

@@ -156,3 +156,21 @@ def test_a_replay_line_and_a_dead_job_show_hostile_text_on_their_own_lines(capsy
     printed = capsys.readouterr().out
     assert printed.count("\n") == 1
     assert unsafe(printed, allowed="\n") == set()
+
+
+@given(st.dictionaries(st.sampled_from(("code", "status", "to", "from", "mobile")), anything), anything, anything)
+def test_a_tail_line_of_any_event_stays_one_safe_line(postback: dict[str, str], key: str, uri: str) -> None:
+    received = {"time": key, "detail-type": "Postback Received", "detail": {"message_key": key, "postback": postback}}
+    archived = {"time": uri, "detail-type": uri, "detail": {"message_key": key, "s3_uri": uri, "content_type": uri}}
+    for event in (received, archived):
+        printed = tail.line(event)
+        assert "\n" not in printed
+        assert unsafe(printed) == set()
+
+
+@given(anything, anything, anything)
+def test_a_replay_line_stays_one_safe_line(key: str, reason: str, detail: str) -> None:
+    for result in Result:
+        printed = Replayed(key, result, reason=reason, detail=detail).line()
+        assert "\n" not in printed
+        assert unsafe(printed) == set()
