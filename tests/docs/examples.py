@@ -221,6 +221,26 @@ def differences(page: Path, page_text: str, actual: dict[int, list[list[str]]]) 
     )
 
 
+def keeping_shown(page_text: str, actual: dict[int, list[list[str]]]) -> dict[int, list[list[str]]]:
+    """The actual outputs, except that a line the page shows which normalises to the same text stays as shown
+    (a rewrite then changes only what really changed, and a page keeps its readable dates)."""
+    kept: dict[int, list[list[str]]] = {}
+    for block in runnable(page_text):
+        outputs = []
+        for command, printed in zip(block.commands, actual[block.first_line], strict=True):
+            shown = command.expected
+            normalised = normalise.content("\n".join(shown)).split("\n")
+            aligned = len(normalised) == len(shown)
+            outputs.append(
+                [
+                    shown[i] if aligned and i < len(shown) and normalised[i] == line else line
+                    for i, line in enumerate(printed)
+                ]
+            )
+        kept[block.first_line] = outputs
+    return kept
+
+
 def _name(page: Path) -> str:
     return str(page.relative_to(pages.ROOT)) if page.is_relative_to(pages.ROOT) else str(page)
 
@@ -239,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             actual = run_page(stack, text)
             if args.update:
-                page.write_text(pages.rewrite(text, actual), encoding="utf-8")
+                page.write_text(pages.rewrite(text, keeping_shown(text, actual)), encoding="utf-8")
                 print(f"{_name(page)}: {len(actual)} block(s) written")
                 continue
             diff = differences(page, text, actual)
