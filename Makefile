@@ -78,7 +78,7 @@ fuzz: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy layers/postbacks tools functions/ingest/app.py functions/worker/app.py functions/events/app.py
+	$(VENV)/bin/mypy layers/postbacks tools functions/ingest/app.py functions/worker/app.py functions/events/app.py functions/analytics/app.py
 
 $(SCAN_VENV)/.installed:
 	python313="$$($(FIND_PYTHON313))" || exit 1; test -d $(SCAN_VENV) || "$$python313" -m venv $(SCAN_VENV)
