@@ -38,8 +38,11 @@ SKIPPED_BY_MOTO = frozenset(
     {
         "AWS::ApiGatewayV2::Api",
         "AWS::ApiGatewayV2::Stage",
+        "AWS::Athena::WorkGroup",
         "AWS::CloudWatch::Alarm",
-        "AWS::Pipes::Pipe",
+        "AWS::Glue::Database",
+        "AWS::Glue::Table",
+        "AWS::KinesisFirehose::DeliveryStream",
         "AWS::S3::BucketPolicy",
         "AWS::SecretsManager::Secret",
     }
@@ -47,12 +50,41 @@ SKIPPED_BY_MOTO = frozenset(
 
 
 def moto_ready(template: dict[str, Any]) -> dict[str, Any]:
-    """The one change moto needs: an archive's EventPattern as a JSON string (CloudFormation takes either)."""
+    """The changes moto needs: an archive's EventPattern as a JSON string (CloudFormation takes either), a
+    rule's bus by name (moto's Ref of a bus is its object, not its name: the bus is named after the stack),
+    and each GetAtt of a resource moto skips replaced by the ARN CloudFormation would give (moto fails on it)."""
     for body in template["Resources"].values():
-        pattern = (body.get("Properties") or {}).get("EventPattern")
+        properties = body.get("Properties") or {}
+        pattern = properties.get("EventPattern")
         if body["Type"] == "AWS::Events::Archive" and isinstance(pattern, dict):
-            body["Properties"]["EventPattern"] = _as_sub(pattern)
-    return template
+            properties["EventPattern"] = _as_sub(pattern)
+        if body["Type"] == "AWS::Events::Rule" and "EventBusName" in properties:
+            bus = json.dumps(properties["EventBusName"])
+            properties["EventBusName"] = json.loads(bus.replace('{"Ref": "EventBus"}', '{"Ref": "AWS::StackName"}'))
+    skipped = {name: body["Type"] for name, body in template["Resources"].items() if body["Type"] in SKIPPED_BY_MOTO}
+    return dict(_without_getatts_of(template, skipped))
+
+
+# The ARN of each skipped type that something in the template reads with GetAtt; a new one fails by name.
+_SKIPPED_ARNS = {
+    "AWS::KinesisFirehose::DeliveryStream": "arn:${AWS::Partition}:firehose:${AWS::Region}:${AWS::AccountId}"
+    ":deliverystream/{name}",
+}
+
+
+def _without_getatts_of(value: Any, skipped: dict[str, str]) -> Any:
+    if isinstance(value, list):
+        return [_without_getatts_of(item, skipped) for item in value]
+    if not isinstance(value, dict):
+        return value
+    target = value.get("Fn::GetAtt")
+    if len(value) == 1 and target is not None:
+        name, attribute = target if isinstance(target, list) else target.split(".", 1)
+        if name in skipped:
+            if attribute != "Arn" or skipped[name] not in _SKIPPED_ARNS:
+                raise AssertionError(f"GetAtt {name}.{attribute}: no value known for a resource moto skips")
+            return {"Fn::Sub": _SKIPPED_ARNS[skipped[name]].replace("{name}", name)}
+    return {key: _without_getatts_of(item, skipped) for key, item in value.items()}
 
 
 def _as_sub(pattern: dict[str, Any]) -> dict[str, Any]:
