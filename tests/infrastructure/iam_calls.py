@@ -49,11 +49,22 @@ class Recorder:
         self.calls: list[Call] = []
         self._active = False
         self._lock = threading.Lock()  # the S3 transfer manager calls from its own threads
+        self.workgroups: dict[str, str] = {}  # Athena query id -> the workgroup it runs in
 
     def __call__(self, params: dict[str, Any], model: Any, **_: Any) -> None:
         if self._active:
+            service, recorded = model.service_model.service_name, dict(params)
+            if service == "athena" and recorded.get("QueryExecutionId") in self.workgroups:
+                # IAM checks a query's later calls against the workgroup it was started in.
+                recorded["WorkGroup"] = self.workgroups[recorded["QueryExecutionId"]]
             with self._lock:
-                self.calls.append(Call(model.service_model.service_name, model.name, dict(params)))
+                self.calls.append(Call(service, model.name, recorded))
+
+    def started(self, parsed: dict[str, Any], **_: Any) -> None:
+        """After StartQueryExecution: its id, with the workgroup of the call just recorded."""
+        if self._active and "QueryExecutionId" in parsed:
+            start = next(c for c in reversed(self.calls) if c.operation == "StartQueryExecution")
+            self.workgroups[parsed["QueryExecutionId"]] = start.params.get("WorkGroup", "primary")
 
     def attach(self) -> None:
         # Clients copy their session's hooks when created: attach before the function makes its clients.
@@ -62,6 +73,9 @@ class Recorder:
         for session in (aws._session(), boto3.DEFAULT_SESSION):
             assert session is not None
             session.events.register("provide-client-params", self, unique_id="least-privilege-recorder")
+            session.events.register(
+                "after-call.athena.StartQueryExecution", self.started, unique_id="least-privilege-athena"
+            )
 
     @contextmanager
     def recording(self) -> Iterator[list[Call]]:
@@ -173,6 +187,16 @@ def _events(call: Call, region: str, account: str) -> list[Request]:
     return [Request("events:PutEvents", arn) for arn in sorted(arns)]
 
 
+_ATHENA = ("StartQueryExecution", "GetQueryExecution", "GetQueryResults")
+
+
+def _athena(call: Call, region: str, account: str) -> list[Request]:
+    if call.operation not in _ATHENA or "WorkGroup" not in call.params:
+        raise UnknownOperation(f"athena {call.operation}")
+    workgroup = f"arn:aws:athena:{region}:{account}:workgroup/{call.params['WorkGroup']}"
+    return [Request(f"athena:{call.operation}", workgroup)]
+
+
 def requests_for(call: Call, region: str, account: str) -> list[Request]:
     """The IAM requests AWS evaluates for one call (several for a transaction or a GetObject of a missing key)."""
     handlers: dict[str, Callable[[], list[Request]]] = {
@@ -180,6 +204,7 @@ def requests_for(call: Call, region: str, account: str) -> list[Request]:
         "dynamodbstreams": lambda: _streams(call, region, account),
         "s3": lambda: _s3_requests(call),
         "events": lambda: _events(call, region, account),
+        "athena": lambda: _athena(call, region, account),
     }
     if call.service in handlers:
         return handlers[call.service]()

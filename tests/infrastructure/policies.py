@@ -165,3 +165,47 @@ def platform_requests(template: Mapping[str, Any], function: str, resolver: Reso
 
 _SQS_SOURCE = ("ReceiveMessage", "DeleteMessage", "GetQueueAttributes")
 _STREAM_SOURCE = ("DescribeStream", "GetRecords", "GetShardIterator", "ListStreams")
+
+
+def athena_requests(template: Mapping[str, Any], resolver: Resolver, started: list[Request]) -> list[Request]:
+    """What Athena does with the caller's role for each query it starts: reads the catalog and the table's files,
+    writes and reads the results in the workgroup's output location (Athena user guide: access to Glue and S3).
+
+    Offline nothing runs the SQL; the resources come from the template's workgroup and Glue tables.
+    """
+    requests: list[Request] = []
+    resources = template["Resources"]
+    for start in started:
+        workgroup = start.resource.rsplit("/", 1)[-1]
+        for body in resources.values():
+            properties = body.get("Properties") or {}
+            if body["Type"] == "AWS::Athena::WorkGroup" and resolver.resolve(properties["Name"]) == workgroup:
+                output = resolver.resolve(properties["WorkGroupConfiguration"]["ResultConfiguration"]["OutputLocation"])
+                requests += _athena_s3(output, ("PutObject", "GetObject", "AbortMultipartUpload"), "query-id.csv")
+        for body in resources.values():
+            if body["Type"] == "AWS::Glue::Table" and _created(body, resolver):
+                requests += _athena_table(resolver, body["Properties"], resources)
+    return requests
+
+
+def _athena_table(resolver: Resolver, properties: Mapping[str, Any], resources: Mapping[str, Any]) -> list[Request]:
+    prefix = f"arn:aws:glue:{resolver.region}:{resolver.account}"
+    database = str(resolver.resolve(properties["DatabaseName"]))
+    table = str(resolver.resolve(properties["TableInput"]["Name"]))
+    catalog, database_arn = f"{prefix}:catalog", f"{prefix}:database/{database}"
+    table_arn = f"{prefix}:table/{database}/{table}"
+    glue = [Request("glue:GetDatabase", arn, "Athena, as the caller") for arn in (catalog, database_arn)]
+    glue += [
+        Request(f"glue:{action}", arn, "Athena, as the caller")
+        for action in ("GetTable", "GetPartitions")
+        for arn in (catalog, database_arn, table_arn)
+    ]
+    location = str(resolver.resolve(properties["TableInput"]["StorageDescriptor"]["Location"]))
+    return glue + _athena_s3(location, ("GetObject",), "2026/01/01/events.json")
+
+
+def _athena_s3(location: str, actions: tuple[str, ...], key: str) -> list[Request]:
+    bucket, _, prefix = location.removeprefix("s3://").partition("/")
+    bucket_arn = f"arn:aws:s3:::{bucket}"
+    found = [Request(f"s3:{a}", bucket_arn, "Athena, as the caller") for a in ("GetBucketLocation", "ListBucket")]
+    return found + [Request(f"s3:{a}", f"{bucket_arn}/{prefix}{key}", "Athena, as the caller") for a in actions]

@@ -11,6 +11,8 @@ comment beside it in the template says `unused: <action> ...` and why. See docs/
 from __future__ import annotations
 
 import functools
+import inspect
+import json
 import os
 import re
 import uuid
@@ -22,17 +24,22 @@ from xml.sax.saxutils import escape
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 
+from postbacks.analytics.athena import AthenaEngine, names_for
 from postbacks.service import settings
+from postbacks.service.ingest import BUNDLE_CHUNK
 from postbacks_cli.local_stacks import StackResources
+from postbacks_local.lambda_events import stream_event, stream_record
 from postbacks_local.runtime import LOCAL_OVERRIDES, LocalFunction
 from postbacks_local.stack_resources import create_stack_resources, function_environments, local_names
+from postbacks_local.stream_mapping import matches
 from postbacks_local.template import load_template
 from tests import helpers
 from tests.helpers import Invoke, drain, post, seed
 from tests.infrastructure.deployed import TEMPLATE, Resolver, resource_values, transformed
 from tests.infrastructure.iam_calls import RECORDER, Request, requests_for
-from tests.infrastructure.policies import Role, function_roles, platform_requests
+from tests.infrastructure.policies import Role, athena_requests, function_roles, platform_requests
 from tests.moto.media_server import MediaServer
 
 MiB = 1024 * 1024
@@ -77,11 +84,23 @@ class Run:
 def resolver_for(stack: StackResources) -> Resolver:
     """The transformed template's values as deployed over this local stack's table, bucket, queues and secret."""
     template = deployed_template()
-    physical = dict(local_names(load_template(TEMPLATE), stack).resources)
+    physical = dict(local_names(load_template(TEMPLATE), stack).resources) | named_by_template(template, stack)
     refs, attributes = resource_values(template, physical, region=stack.region, stack_name=stack.stack_name)
     table = boto3.client("dynamodb").describe_table(TableName=stack.table_name)["Table"]
     attributes[("PostbacksTable", "StreamArn")] = table["LatestStreamArn"]
     return Resolver(template, refs, attributes, region=stack.region, stack_name=stack.stack_name)
+
+
+def named_by_template(template: dict[str, Any], stack: StackResources) -> dict[str, str]:
+    """Resources the local stack does not create, named as the template names them in this stack (Athena, Glue)."""
+    names = Resolver(template, {}, {}, region=stack.region, stack_name=stack.stack_name)
+    found = {}
+    for name, body in template["Resources"].items():
+        properties = body.get("Properties") or {}
+        given = (properties.get("DatabaseInput") or properties).get("Name")
+        if body["Type"] in ("AWS::Athena::WorkGroup", "AWS::Glue::Database") and given is not None:
+            found[name] = str(names.resolve(given))
+    return found
 
 
 @pytest.fixture
@@ -119,7 +138,8 @@ def _bundle(count: int, extra: str = "") -> bytes:
 
 
 def _work(run: Run, worker: Invoke, expect_failures: int = 0) -> None:
-    failed = drain(run.stack, run.invoke("WorkerFunction", worker), rounds=3, until_empty=expect_failures == 0)
+    # Rounds: a job, the fetch jobs an MO's media job fans out into, their fetches; one more would be a loop.
+    failed = drain(run.stack, run.invoke("WorkerFunction", worker), rounds=4, until_empty=expect_failures == 0)
     assert len(failed) == expect_failures
 
 
@@ -128,7 +148,12 @@ def _kept(run: Run, prefix: str) -> None:
 
 
 def ingest_stored(run: Run, ingest: Invoke, worker: Invoke, media: MediaServer) -> None:
+    _ingest(run, ingest, seed("000_sms_mt_n201.xml"), 200)
+
+
+def ingest_receipt(run: Run, ingest: Invoke, worker: Invoke, media: MediaServer) -> None:
     _ingest(run, ingest, seed("001_sms_mt_n202.xml"), 200)
+    assert any(r.action == "dynamodb:Query" for r in run.requests["IngestFunction"])
 
 
 def ingest_wrong_secret(run: Run, ingest: Invoke, worker: Invoke, media: MediaServer) -> None:
@@ -155,6 +180,29 @@ def worker_bundle_item_stored(run: Run, ingest: Invoke, worker: Invoke, media: M
     _ingest(run, ingest, _bundle(2), 200)
     _work(run, worker)
     assert len(helpers.stored_events(run.stack)) == 2
+
+
+def worker_bundle_through_s3(run: Run, ingest: Invoke, worker: Invoke, media: MediaServer) -> None:
+    # More items than one job carries (BUNDLE_CHUNK): kept once under bundles/, two jobs point at it. (By size
+    # alone it cannot happen: MAX_BODY_BYTES, 512 KB, even as JSON, is under a queue message's 1 MiB.)
+    _ingest(run, ingest, _bundle(BUNDLE_CHUNK + 1), 200)
+    _kept(run, "bundles/")
+    _work(run, worker)
+    assert len(helpers.stored_events(run.stack)) == BUNDLE_CHUNK + 1
+
+
+def worker_bundled_receipt(run: Run, ingest: Invoke, worker: Invoke, media: MediaServer) -> None:
+    # A delivery receipt reads whether its message is already in the number index (one Query) before storing.
+    receipts = "".join(
+        f'<NOTIFICATION id="{n}"><ORIGIN>SMS_MT</ORIGIN><CODE>N202</CODE><FROM>60856</FROM><TO>1650333305{n}</TO>'
+        f"<TRACKINGID>receipt{n}</TRACKINGID><SPID>0001470</SPID><TIMESTAMP>2013-11-05T05:41:15-05:00</TIMESTAMP>"
+        "</NOTIFICATION>"
+        for n in range(2)
+    )
+    _ingest(run, ingest, f"<POSTBACK>{receipts}</POSTBACK>".encode(), 200)
+    _work(run, worker)
+    assert len(helpers.stored_events(run.stack)) == 2
+    assert any(r.action == "dynamodb:Query" for r in run.requests["WorkerFunction"])
 
 
 def worker_bundled_mms_mo_queues_its_media(run: Run, ingest: Invoke, worker: Invoke, media: MediaServer) -> None:
@@ -216,41 +264,106 @@ def worker_media_missing(run: Run, ingest: Invoke, worker: Invoke, media: MediaS
 
 
 def events_stream_batch(run: Run, ingest: Invoke, worker: Invoke, media: MediaServer) -> None:
+    # An MMS report and a STOP: the function builds both events, applies the STOP to the ledger, publishes.
+    queue = _listen(run.stack)
     _ingest(run, ingest, seed("001_mms_mt_n101_binary.xml"), 200)
+    _ingest(run, ingest, _stop(), 200)
     published = run.invoke("EventsFunction", function_invoke("events"))
-    assert published(events_input(stream_records(run.stack)))
+    assert published(stream_event(stream_records(run.stack))) == {"batchItemFailures": []}
+    kinds = sorted(json.loads(m["Body"])["detail-type"] for m in _received(queue))
+    assert kinds == ["Consent Changed", "Postback Received", "Postback Received"], kinds
+
+
+def _stop() -> bytes:
+    return seed("004_sms_mo_n211.xml").replace(b"<TEXT>MYKEYCODE</TEXT>", b"<TEXT>STOP</TEXT>")
+
+
+def _listen(stack: StackResources) -> str:
+    """The stack's bus, made as the template makes it, and a queue its rule hands every event of the stack."""
+    events, sqs = boto3.client("events"), boto3.client("sqs")
+    bus = os.environ["EVENT_BUS_NAME"]
+    if bus != "default":
+        events.create_event_bus(Name=bus)
+    queue = sqs.create_queue(QueueName=f"{stack.stack_name}-published")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    pattern = json.dumps({"source": [os.environ["EVENT_SOURCE"]]})
+    events.put_rule(Name=f"{stack.stack_name}-published", EventBusName=bus, EventPattern=pattern)
+    events.put_targets(Rule=f"{stack.stack_name}-published", EventBusName=bus, Targets=[{"Id": "q", "Arn": arn}])
+    return queue
+
+
+def _received(queue: str) -> list[Any]:
+    sqs = boto3.client("sqs")
+    messages: list[Any] = []
+    while batch := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
+        messages += batch
+        for message in batch:
+            sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+    return messages
 
 
 def stream_records(stack: StackResources) -> list[dict[str, Any]]:
-    """The table's stream from its start, as Lambda and the pipe read it."""
+    """The table's stream from its start as the mapping hands it on: what its filter passes, as Lambda sends it."""
     streams = boto3.client("dynamodbstreams")
     arn = boto3.client("dynamodb").describe_table(TableName=stack.table_name)["Table"]["LatestStreamArn"]
+    patterns = [json.loads(f["Pattern"]) for f in _mapping()["FilterCriteria"]["Filters"]]
     records: list[dict[str, Any]] = []
     for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
         iterator = streams.get_shard_iterator(
             StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
         )["ShardIterator"]
-        records += streams.get_records(ShardIterator=iterator)["Records"]
+        found = streams.get_records(ShardIterator=iterator)["Records"]
+        records += [
+            stream_record(r, arn, stack.region) for r in found if matches(patterns, stream_record(r, arn, stack.region))
+        ]
+    assert records, "the mapping's filter passed no record"
     return records
 
 
-def events_input(records: list[dict[str, Any]]) -> Any:
-    """What the events function is handed for these stream records: the pipe's enrichment input, the new
-    images of the inserted postbacks (a stream-triggered function takes `{"Records": records}`)."""
-    return [
-        record["dynamodb"]["NewImage"]
-        for record in records
-        if record["eventName"] == "INSERT" and record["dynamodb"]["NewImage"]["item"]["S"] == "postback"
-    ]
+def _mapping() -> dict[str, Any]:
+    properties: dict[str, Any] = deployed_template()["Resources"]["EventsStreamMapping"]["Properties"]
+    return properties
+
+
+def analytics_daily_run(run: Run, ingest: Invoke, worker: Invoke, media: MediaServer) -> None:
+    # moto's Athena answers 404 over HTTP and runs no SQL: Athena's answers are given to the real client
+    # (botocore's Stubber); what Athena itself does with the role is added from the template (athena_requests).
+    queue = _listen(run.stack)
+    handler = helpers.load_function("analytics")
+    RECORDER.attach()
+    client = boto3.client("athena")
+    with Stubber(client) as athena:
+        _answer_one_unresolved(athena)
+        workgroup, database = names_for(os.environ["STACK_NAME"])
+        inspect.unwrap(handler).__globals__["engine"] = lambda: AthenaEngine(workgroup, database, client, 0)
+        detail = run.invoke("AnalyticsFunction", LocalFunction("AnalyticsFunction", handler).invoke)({})
+        athena.assert_no_pending_responses()
+    assert detail["count"] == 1
+    [message] = _received(queue)
+    assert json.loads(message["Body"])["detail-type"] == "Messages Unresolved"
+
+
+def _answer_one_unresolved(athena: Stubber) -> None:
+    columns = ["message_key", "sent_at", "carrier", "number", "status"]
+    row = ["K1", "2026-11-27T09:00:00.000Z", "AT&T", "16501112222", "sent"]
+    athena.add_response("start_query_execution", {"QueryExecutionId": "q1"})
+    execution = {"QueryExecutionId": "q1", "Status": {"State": "SUCCEEDED"}, "Statistics": {"DataScannedInBytes": 1}}
+    athena.add_response("get_query_execution", {"QueryExecution": execution})
+    rows = [{"Data": [{"VarCharValue": value} for value in values]} for values in (columns, row)]
+    metadata = {"ColumnInfo": [{"Name": name, "Type": "varchar"} for name in columns]}
+    athena.add_response("get_query_results", {"ResultSet": {"Rows": rows, "ResultSetMetadata": metadata}})
 
 
 PATHS: dict[str, Callable[[Run, Invoke, Invoke, MediaServer], None]] = {
     "ingest: stored": ingest_stored,
+    "ingest: receipt": ingest_receipt,
     "ingest: wrong secret": ingest_wrong_secret,
     "ingest: queued": ingest_queued,
     "ingest: refused": ingest_refused,
     "ingest: storage down": ingest_storage_down,
     "worker: bundle item stored": worker_bundle_item_stored,
+    "worker: bundle through S3": worker_bundle_through_s3,
+    "worker: bundled receipt": worker_bundled_receipt,
     "worker: bundled MMS MO queues its media": worker_bundled_mms_mo_queues_its_media,
     "worker: refused item quarantined": worker_refused_item_quarantined,
     "worker: media archived": worker_media_archived,
@@ -259,13 +372,16 @@ PATHS: dict[str, Callable[[Run, Invoke, Invoke, MediaServer], None]] = {
     "worker: media failed": worker_media_failed,
     "worker: media missing": worker_media_missing,
     "events: stream batch": events_stream_batch,
+    "analytics: daily run": analytics_daily_run,
 }
 
 
 def run_path(name: str, run: Run, ingest: Invoke, worker: Invoke, media: MediaServer) -> Run:
     PATHS[name](run, ingest, worker, media)
-    for function in run.requests:
-        run.requests[function] += platform_requests(deployed_template(), function, run.resolver)
+    for function, requests in run.requests.items():
+        started = [r for r in requests if r.action == "athena:StartQueryExecution"]
+        requests += athena_requests(deployed_template(), run.resolver, started)
+        requests += platform_requests(deployed_template(), function, run.resolver)
     return run
 
 
