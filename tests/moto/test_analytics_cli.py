@@ -12,18 +12,10 @@ from postbacks_cli.local_stacks import StackResources
 from tests import helpers
 from tests.helpers import SEEDS, Invoke
 from tests.moto.test_analytics_reports import Analytics, analytics  # noqa: F401 - the fixture
+from tests.moto.test_cli_stats import CAMPAIGN as STATS_CAMPAIGN
 
-# Two MT messages delivered, one expired, one failed, one rejected, and two still "sent"; an SMS MO.
-CAMPAIGN = (
-    "000_sms_mt_n201.xml",
-    "000_sms_mt_n202.xml",
-    "001_mms_mt_n101_binary.xml",
-    "001_mms_mt_n102_binary.xml",
-    "003_mms_mt_n103.json",
-    "003_mms_mt_e101.json",
-    "002_mms_mt_e102.xml",
-    "004_sms_mo_n211.xml",
-)
+# The stats campaign (MT messages delivered, expired, failed, rejected and still "sent") and an SMS MO.
+CAMPAIGN = (*STATS_CAMPAIGN, "004_sms_mo_n211.xml")
 
 
 @pytest.fixture
