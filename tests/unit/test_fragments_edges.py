@@ -56,3 +56,40 @@ def test_a_declaration_after_a_leading_blank_line_is_read() -> None:
 
 def test_a_body_that_ends_inside_a_tag_cannot_be_split() -> None:
     assert split(b"<POSTBACK><NOTIFICATION>a</NOTIFICATION></POSTBACK><") is None
+
+
+def test_a_declared_single_byte_encoding_is_cut_exactly() -> None:
+    notification = "<NOTIFICATION><TEXT>café</TEXT></NOTIFICATION>".encode("iso-8859-1")
+    body = b"<?xml version='1.0' encoding='ISO-8859-1'?><POSTBACK>" + notification + b"</POSTBACK>"
+    bundle = split(body)
+    assert bundle is not None
+    assert bundle.notifications == (notification,)
+
+
+def test_an_unknown_declared_encoding_is_read_as_utf8() -> None:
+    body = b"<?xml version='1.0' encoding='x-unheard-of'?><POSTBACK><NOTIFICATION>a</NOTIFICATION></POSTBACK>"
+    bundle = fragments.split(decoding.Payload(decoding.Syntax.XML, body))
+    assert bundle is not None
+    assert bundle.notifications == (b"<NOTIFICATION>a</NOTIFICATION>",)
+
+
+def test_bytes_as_sent_without_their_codec_are_not_used() -> None:
+    body = b"<POSTBACK><NOTIFICATION>a</NOTIFICATION></POSTBACK>"
+    bundle = fragments.split(decoding.Payload(decoding.Syntax.XML, body, sent=b"\xff\xfe<\x00"))
+    assert bundle is not None
+    assert bundle.notifications == (b"<NOTIFICATION>a</NOTIFICATION>",)
+
+
+def test_a_postback_without_notifications_is_no_bundle() -> None:
+    assert split(b"<POSTBACK><CODE>N101</CODE></POSTBACK>") is None
+
+
+def test_a_processing_instruction_after_the_declaration_stays_out_of_the_envelope() -> None:
+    body = b"<?xml version='1.0'?><POSTBACK><?note x?><NOTIFICATION>a</NOTIFICATION></POSTBACK>"
+    bundle = split(body)
+    assert bundle is not None
+    assert bundle.head == b"<?xml version='1.0'?><POSTBACK>"
+
+
+def test_a_doctype_is_refused_even_without_entities() -> None:
+    assert split(b"<!DOCTYPE POSTBACK><POSTBACK><NOTIFICATION>a</NOTIFICATION></POSTBACK>") is None
