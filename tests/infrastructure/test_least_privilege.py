@@ -31,9 +31,9 @@ from postbacks.service import settings
 from postbacks.service.ingest import BUNDLE_CHUNK
 from postbacks_cli.local_stacks import StackResources
 from postbacks_local.lambda_events import stream_event, stream_record
+from postbacks_local.mapping_settings import matches
 from postbacks_local.runtime import LOCAL_OVERRIDES, LocalFunction
 from postbacks_local.stack_resources import create_stack_resources, function_environments, local_names
-from postbacks_local.stream_mapping import matches
 from postbacks_local.template import load_template
 from tests import helpers
 from tests.helpers import Invoke, drain, post, seed

@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from postbacks.domain import consent
-from postbacks.domain.consent import Action, ConsentEvent, State
+from postbacks.domain.consent import ConsentEvent, State
+from postbacks.domain.consent_words import Action
 from postbacks.storage.consent import ConsentLedger
 from postbacks_cli.local_stacks import StackResources
 

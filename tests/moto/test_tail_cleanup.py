@@ -18,7 +18,7 @@ import pytest
 
 from postbacks_cli import cli
 from postbacks_cli.local_stacks import StackResources
-from postbacks_cli.tail import NAME_PREFIX, TAG
+from postbacks_cli.tail_listener import NAME_PREFIX, TAG
 from tests.helpers import ROOT
 
 

@@ -12,8 +12,8 @@ from hypothesis import settings as examples
 from hypothesis import strategies as st
 
 from postbacks.service import events
+from postbacks_local.mapping_settings import MappingSettings, mapping_settings, matches
 from postbacks_local.stack_resources import DEFAULT_TEMPLATE
-from postbacks_local.stream_mapping import MappingSettings, mapping_settings, matches
 from postbacks_local.template import Names, function_definitions, load_template, parameter_defaults
 
 TEMPLATE = load_template(DEFAULT_TEMPLATE)

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from postbacks.domain import consent
-from postbacks.domain.consent import Action, Words
+from postbacks.domain import consent, consent_words
+from postbacks.domain.consent_words import Action, Words
 
-WORDS = consent.default_words()
+WORDS = consent_words.default_words()
 FCC = ["stop", "quit", "end", "revoke", "opt out", "cancel", "unsubscribe"]
 
 
@@ -22,7 +22,7 @@ def test_defaults_are_the_fcc_and_ctia_lists() -> None:
     "text", ["Stop.", " stop ", "STOP!", "Opt-Out", "opt out", "OPTOUT", "Unsubscribe\n", "STOP \U0001f6d1"]
 )
 def test_whole_message_opt_out_matches_whatever_case_spaces_and_punctuation(text: str) -> None:
-    assert consent.classify(text, None, WORDS) is Action.OPT_OUT
+    assert consent_words.classify(text, None, WORDS) is Action.OPT_OUT
 
 
 @given(
@@ -34,7 +34,7 @@ def test_whole_message_opt_out_matches_whatever_case_spaces_and_punctuation(text
 def test_any_casing_and_padding_of_an_opt_out_word_is_an_opt_out(
     word: str, before: str, after: str, upper: bool
 ) -> None:
-    assert consent.classify(before + (word.upper() if upper else word) + after, None, WORDS) is Action.OPT_OUT
+    assert consent_words.classify(before + (word.upper() if upper else word) + after, None, WORDS) is Action.OPT_OUT
 
 
 @pytest.mark.parametrize(
@@ -42,46 +42,46 @@ def test_any_casing_and_padding_of_an_opt_out_word_is_an_opt_out(
     [("START", Action.OPT_IN), ("unstop", Action.OPT_IN), ("Help?", Action.HELP), ("INFO", Action.HELP)],
 )
 def test_opt_in_and_help_words(text: str, action: Action) -> None:
-    assert consent.classify(text, None, WORDS) is action
+    assert consent_words.classify(text, None, WORDS) is action
 
 
 @pytest.mark.parametrize("text", ["please stop texting me", "Unsubscribe me now", "I want to opt-out", "END."])
 def test_message_containing_an_opt_out_word_is_a_possible_opt_out_unless_it_is_the_word(text: str) -> None:
     expected = Action.OPT_OUT if text == "END." else Action.POSSIBLE_OPT_OUT
-    assert consent.classify(text, None, WORDS) is expected
+    assert consent_words.classify(text, None, WORDS) is expected
 
 
 @pytest.mark.parametrize("text", ["see you at 5", "stopwatch for sale", "helpful", "", None, "started"])
 def test_ordinary_message_is_no_consent_event(text: str | None) -> None:
-    assert consent.classify(text, None, WORDS) is None
+    assert consent_words.classify(text, None, WORDS) is None
 
 
 def test_keyword_counts_as_the_message() -> None:
-    assert consent.classify("whatever they typed", "STOP", WORDS) is Action.OPT_OUT
+    assert consent_words.classify("whatever they typed", "STOP", WORDS) is Action.OPT_OUT
 
 
 def test_a_word_in_two_lists_opts_out() -> None:
     both = Words(frozenset({"stop"}), frozenset({"stop"}), frozenset())
-    assert consent.classify("stop", None, both) is Action.OPT_OUT
+    assert consent_words.classify("stop", None, both) is Action.OPT_OUT
 
 
 def test_override_replaces_only_the_named_lists() -> None:
-    words = consent.words_from('{"opt_out": ["Arrêt", "stop"], "help": ["aide"]}')
+    words = consent_words.words_from('{"opt_out": ["Arrêt", "stop"], "help": ["aide"]}')
     assert words.opt_out == frozenset({"arrêt", "stop"})
     assert words.help == frozenset({"aide"})
     assert words.opt_in == WORDS.opt_in
-    assert consent.classify("ARRÊT!", None, words) is Action.OPT_OUT
+    assert consent_words.classify("ARRÊT!", None, words) is Action.OPT_OUT
 
 
 @pytest.mark.parametrize("override", ["", "  ", None])
 def test_empty_override_keeps_the_defaults(override: str | None) -> None:
-    assert consent.words_from(override) == WORDS
+    assert consent_words.words_from(override) == WORDS
 
 
 @pytest.mark.parametrize("override", ["stop,quit", '["stop"]', '{"optout": ["x"]}', '{"opt_out": "stop"}'])
 def test_malformed_override_is_refused_with_a_reason(override: str) -> None:
     with pytest.raises(ValueError, match="consent words"):
-        consent.words_from(override)
+        consent_words.words_from(override)
 
 
 def fields(**values: str) -> dict[str, str]:

@@ -14,7 +14,8 @@ from functools import cache
 from typing import Any
 
 from postbacks.domain import consent
-from postbacks.domain.consent import Action, ConsentEvent, Decision, Merged, State, Words
+from postbacks.domain.consent import ConsentEvent, Decision, Merged, State
+from postbacks.domain.consent_words import Action, Words, words_from
 from postbacks.service.settings import SettingsError
 from postbacks.storage import codec
 from postbacks.storage.consent import ConsentLedger
@@ -26,7 +27,7 @@ WORDS_VARIABLE = "CONSENT_WORDS"
 def words() -> Words:
     """Read once per container; a malformed CONSENT_WORDS fails the function's first batch, loudly."""
     try:
-        return consent.words_from(os.environ.get(WORDS_VARIABLE))
+        return words_from(os.environ.get(WORDS_VARIABLE))
     except ValueError as error:
         raise SettingsError(f"malformed environment variable {WORDS_VARIABLE}: {error}") from None
 

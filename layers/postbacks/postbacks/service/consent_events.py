@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from postbacks.domain.consent import ConsentEvent, Decision, Words
+from postbacks.domain.consent import ConsentEvent, Decision
+from postbacks.domain.consent_words import Words
 from postbacks.service import consent
 from postbacks.service.events import Event
 from postbacks.storage.consent import ConsentLedger

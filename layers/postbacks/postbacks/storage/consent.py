@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from postbacks.domain.consent import NO_VENDOR_TIME, Action, ConsentEvent, Decision, Merged, State
+from postbacks.domain.consent import NO_VENDOR_TIME, ConsentEvent, Decision, Merged, State
+from postbacks.domain.consent_words import Action
 from postbacks.storage import aws, codec
 from postbacks.storage.errors import StorageRefused, StorageUnavailable
 
