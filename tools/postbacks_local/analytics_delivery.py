@@ -8,7 +8,6 @@ as Firehose names them, one event per line (its AppendDelimiterToRecord), gzip a
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import json
 import logging
@@ -19,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from postbacks_cli.local_stacks import moto_client
+from postbacks_local.bus_queue import ensure_bus, rule_to_queue
 from postbacks_local.runtime import LocalRuntime, Poller
 from postbacks_local.template import Names
 
@@ -140,14 +140,9 @@ def make_delivery(template: Mapping[str, Any], names: Names) -> AnalyticsDeliver
     if settings is None:
         return None
     events, sqs = moto_client("events", names.region), moto_client("sqs", names.region)
-    if settings.bus_name != "default":
-        with contextlib.suppress(events.exceptions.ResourceAlreadyExistsException):  # the events pipe made it
-            events.create_event_bus(Name=settings.bus_name)
-    queue_url: str = sqs.create_queue(QueueName=f"{names.stack_name}-analytics-delivery")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    rule = f"{names.stack_name}-analytics"
-    events.put_rule(Name=rule, EventBusName=settings.bus_name, EventPattern=json.dumps(settings.pattern))
-    events.put_targets(Rule=rule, EventBusName=settings.bus_name, Targets=[{"Id": "analytics", "Arn": queue_arn}])
+    ensure_bus(events, settings.bus_name)
+    name = f"{names.stack_name}-analytics-delivery"
+    queue_url = rule_to_queue(events, sqs, settings.bus_name, name, settings.pattern)
     return AnalyticsDelivery(settings, sqs, moto_client("s3", names.region), queue_url)
 
 

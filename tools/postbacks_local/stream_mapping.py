@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from postbacks_cli.local_stacks import moto_client
+from postbacks_local.bus_queue import ensure_bus, rule_to_queue
 from postbacks_local.lambda_events import ACCOUNT_ID, failed_message_ids, stream_event, stream_record
 from postbacks_local.mapping_settings import MappingSettings, mapping_settings, matches
 from postbacks_local.runtime import LocalRuntime, Poller
@@ -224,12 +225,7 @@ def _iso(seconds: float | None, milliseconds: bool = False) -> str | None:
 
 def create_tap(events: Any, sqs: Any, bus_name: str, source: str, stack_name: str) -> str:
     """A rule on the bus feeding its events to a tap queue (as `postbacks tail` does); the queue's URL."""
-    queue_url: str = sqs.create_queue(QueueName=f"{stack_name}-events-tap")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    rule = f"{stack_name}-events-tap"
-    events.put_rule(Name=rule, EventBusName=bus_name, EventPattern=json.dumps({"source": [source]}))
-    events.put_targets(Rule=rule, EventBusName=bus_name, Targets=[{"Id": "tap", "Arn": queue_arn}])
-    return queue_url
+    return rule_to_queue(events, sqs, bus_name, f"{stack_name}-events-tap", {"source": [source]})
 
 
 def make_mapping(
@@ -248,8 +244,7 @@ def make_mapping(
             settings, stream_arn, invoke, region=names.region, destination_url=destination, clock=clock
         )
         events, sqs = moto_client("events", names.region), moto_client("sqs", names.region)
-        if variables["EVENT_BUS_NAME"] != "default":
-            events.create_event_bus(Name=variables["EVENT_BUS_NAME"])  # the template's EventBus
+        ensure_bus(events, variables["EVENT_BUS_NAME"])  # the template's EventBus
         tap = create_tap(events, sqs, variables["EVENT_BUS_NAME"], variables["EVENT_SOURCE"], names.stack_name)
         return mapping, tap
     return None

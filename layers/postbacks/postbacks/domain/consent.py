@@ -16,7 +16,6 @@ opt-out before an opt-in at one instant, then the event id. Arrival order and re
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -25,6 +24,7 @@ from typing import Any
 
 from postbacks.domain.codes import Kind, Status
 from postbacks.domain.consent_words import Action, Words, classify
+from postbacks.domain.numbers import digits
 
 HONOUR_BUSINESS_DAYS = 10  # FCC 24-18: honour a revocation within 10 business days
 NO_PROGRAM = "-"
@@ -80,10 +80,6 @@ class ConsentEvent:
         """The precedence as one string in the same order (vendor times are fixed-width, ids hex)."""
         order = self.precedence
         return f"{order.vendor_at or NO_VENDOR_TIME}#{order.opt_out}#{order.event_id}"
-
-
-def digits(number: str | None) -> str:
-    return re.sub(r"\D", "", number or "")
 
 
 def subscriber_of(value: str) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import quote
 
+from postbacks.domain import numbers
 from postbacks.domain.codes import Kind, Status
 from postbacks.domain.models import Postback
 from postbacks.domain.status import Precedence
@@ -71,9 +72,7 @@ def media_sk(event_id: str, index: int) -> str:
 def number_key(number: str | None) -> str | None:
     """A number as the index files it and every lookup compares it: its digits (`+1 650-555-0142` is
     `16505550142`); None when it has none (an address, a name)."""
-    if not number:
-        return None
-    return "".join(character for character in number if character in "0123456789") or None
+    return numbers.digits(number) or None
 
 
 def subscriber(postback: Postback) -> str | None:
